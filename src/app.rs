@@ -1,0 +1,233 @@
+//! Start-up and shared state: open the store, build the catalog, serve until
+//! a shutdown signal, drain, close.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use metrics_exporter_prometheus::PrometheusHandle;
+use parking_lot::Mutex;
+use tokio::net::TcpListener;
+
+use crate::config::{Settings, StorageType};
+use crate::http::auth::ApiKeys;
+use crate::http::limits::{AuthLockout, ClientIpResolver, RequestLimiter};
+use crate::registry::Registry;
+use crate::server::{self, ServeOptions};
+use crate::store::{MemoryStore, SqliteStore, Store};
+
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub settings: Settings,
+    pub registry: Registry,
+    pub keys: ApiKeys,
+    pub client_ips: ClientIpResolver,
+    pub request_limiter: Option<RequestLimiter>,
+    pub lockout: AuthLockout,
+    pub health: HealthState,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(settings: Settings, registry: Registry, metrics: Option<PrometheusHandle>) -> Self {
+        let security = &settings.security;
+        Self(Arc::new(Shared {
+            keys: ApiKeys::from_settings(&security.api_keys),
+            client_ips: ClientIpResolver::new(&security.trusted_proxies),
+            request_limiter: RequestLimiter::new(&security.rate_limit),
+            lockout: AuthLockout::new(&security.auth_failure_limit),
+            health: HealthState::new(),
+            metrics: metrics.filter(|_| settings.metrics.enabled),
+            registry,
+            settings,
+        }))
+    }
+}
+
+/// What liveness and readiness report, kept current by a background task so
+/// probes never wait on the store.
+pub struct HealthState {
+    pub started: Instant,
+    draining: AtomicBool,
+    store: Mutex<StoreStatus>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreStatus {
+    pub reachable: bool,
+    pub message: String,
+    pub checked_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl HealthState {
+    fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            draining: AtomicBool::new(false),
+            store: Mutex::new(StoreStatus {
+                reachable: true,
+                message: "opened".into(),
+                checked_at: chrono::Utc::now(),
+            }),
+        }
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn store_status(&self) -> StoreStatus {
+        self.store.lock().clone()
+    }
+
+    fn set_store_status(&self, reachable: bool, message: String) {
+        *self.store.lock() = StoreStatus {
+            reachable,
+            message,
+            checked_at: chrono::Utc::now(),
+        };
+    }
+}
+
+const STORE_PING_INTERVAL: Duration = Duration::from_secs(5);
+const STORE_PING_TIMEOUT: Duration = Duration::from_secs(2);
+const LIMITER_CLEANUP_INTERVAL: Duration = Duration::from_secs(60);
+
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let storage = &settings.storage;
+    Ok(match storage.kind {
+        StorageType::Memory => Arc::new(MemoryStore::new()),
+        StorageType::Sqlite => {
+            create_private_dir(&storage.data_dir).with_context(|| {
+                format!("creating data directory {}", storage.data_dir.display())
+            })?;
+            Arc::new(SqliteStore::open(&storage.sqlite_path(), storage.sqlite.busy_timeout).await?)
+        }
+    })
+}
+
+fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
+/// Serves on `listener` until `shutdown` resolves, then drains: readiness
+/// turns 503, `drain_delay` passes, the listener closes, in-flight requests
+/// finish within `shutdown_timeout`, the store closes.
+pub async fn run(
+    settings: Settings,
+    listener: TcpListener,
+    metrics: Option<PrometheusHandle>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = open_store(&settings).await?;
+    let registry = Registry::open(store)
+        .await
+        .context("loading the catalog from the store")?;
+    let tls = match settings.server.tls.enabled() {
+        true => Some(server::tls_acceptor(&settings.server.tls)?),
+        false => None,
+    };
+    let options = ServeOptions::from_settings(&settings.server, tls);
+    let state = AppState::new(settings, registry, metrics);
+    let background = spawn_background(state.clone());
+    let router = crate::http::build_router(state.clone());
+
+    tracing::info!(
+        address = %listener.local_addr()?,
+        tls = options.tls.is_some(),
+        store = state.registry.store().kind(),
+        applications = state.registry.read(|c| c.applications(0, 0).total),
+        "updater listening"
+    );
+    let drain_state = state.clone();
+    let drain_delay = state.settings.server.drain_delay;
+    let stop_accepting = async move {
+        shutdown.await;
+        drain_state.health.start_draining();
+        tracing::info!(drain_delay = ?drain_delay, "shutdown requested: readiness is now 503");
+        tokio::time::sleep(drain_delay).await;
+    };
+    server::serve(listener, router, options, stop_accepting).await;
+    background.abort();
+    state.registry.store().close().await;
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ping = tokio::time::interval(STORE_PING_INTERVAL);
+        let mut cleanup = tokio::time::interval(LIMITER_CLEANUP_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = ping.tick() => {
+                    let result = tokio::time::timeout(STORE_PING_TIMEOUT, state.registry.store().ping()).await;
+                    match result {
+                        Ok(Ok(())) => state.health.set_store_status(true, "reachable".into()),
+                        Ok(Err(e)) => {
+                            tracing::error!(error = %e, "store ping failed");
+                            metrics::counter!("updater_store_errors_total", "operation" => "ping").increment(1);
+                            state.health.set_store_status(false, "store ping failed".into());
+                        }
+                        Err(_) => {
+                            tracing::error!("store ping timed out");
+                            metrics::counter!("updater_store_errors_total", "operation" => "ping").increment(1);
+                            state.health.set_store_status(false, "store ping timed out".into());
+                        }
+                    }
+                }
+                _ = cleanup.tick() => {
+                    if let Some(limiter) = &state.request_limiter {
+                        limiter.forget_idle();
+                    }
+                    state.lockout.forget_idle();
+                }
+            }
+        }
+    })
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

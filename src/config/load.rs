@@ -1,0 +1,526 @@
+//! Layering: built-in defaults < `defaults` section < selected section <
+//! `UPDATER_*` environment < command line, then type checks and validation.
+//! Every error found is collected, so one run lists them all.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::interpolate::{Env, interpolate, read_secret_file};
+use super::{ApiKeySettings, ServerSettings, Settings, validate};
+
+const ENV_PREFIX: &str = "UPDATER_";
+/// Variables that choose what to load rather than override a key.
+const CONTROL_VARIABLES: [&str; 2] = ["UPDATER_CONFIG", "UPDATER_CONFIG_SECTION"];
+const DEFAULTS_SECTION: &str = "defaults";
+const DEFAULT_SECTION: &str = "development";
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// `--config`; else `UPDATER_CONFIG`; else `./config.yaml` when present.
+    pub config_path: Option<PathBuf>,
+    /// `--section`; else `UPDATER_CONFIG_SECTION`; else `development`.
+    pub section: Option<String>,
+    /// Command-line overrides as (dotted key, raw value), applied last.
+    pub overrides: Vec<(String, String)>,
+    pub env: Env,
+}
+
+impl LoadOptions {
+    pub fn from_process(config_path: Option<PathBuf>, section: Option<String>) -> Self {
+        Self {
+            config_path,
+            section,
+            overrides: Vec::new(),
+            env: Env::from_process(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Loaded {
+    pub settings: Settings,
+    pub section: String,
+    pub source: Option<PathBuf>,
+    /// Things worth telling the operator that do not stop the start.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct ConfigError {
+    pub errors: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration ({} error(s)):", self.errors.len())?;
+        for error in &self.errors {
+            writeln!(f, "  - {error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Which keys a load looks at. The health probe reads only `server`, so it
+/// never resolves secrets or fails on unrelated keys.
+#[derive(Clone, Copy, PartialEq)]
+enum Scope {
+    All,
+    ServerOnly,
+}
+
+pub fn load(options: &LoadOptions) -> Result<Loaded, ConfigError> {
+    let mut loaded = build(options, Scope::All)?;
+    let errors = validate::validate(&loaded.settings, &mut loaded.warnings);
+    if errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(ConfigError { errors })
+    }
+}
+
+/// The server settings alone, as the `-health-check` probe needs them.
+pub fn load_server_only(options: &LoadOptions) -> Result<ServerSettings, ConfigError> {
+    build(options, Scope::ServerOnly).map(|l| l.settings.server)
+}
+
+fn build(options: &LoadOptions, scope: Scope) -> Result<Loaded, ConfigError> {
+    let env = &options.env;
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let schema = serde_json::to_value(Settings::default()).expect("default settings serialize");
+
+    let source = config_path(options);
+    let sections = match &source {
+        Some(path) => read_sections(path).map_err(|e| ConfigError { errors: vec![e] })?,
+        None => Map::from_iter([(DEFAULT_SECTION.to_string(), Value::Object(Map::new()))]),
+    };
+    let section = options
+        .section
+        .clone()
+        .or_else(|| env.get("UPDATER_CONFIG_SECTION").map(str::to_string))
+        .unwrap_or_else(|| DEFAULT_SECTION.to_string());
+    let source_label = source.as_ref().map_or_else(
+        || "built-in defaults".to_string(),
+        |p| p.display().to_string(),
+    );
+    if section == DEFAULTS_SECTION || !sections.contains_key(&section) {
+        let known: Vec<&str> = sections
+            .keys()
+            .map(String::as_str)
+            .filter(|k| *k != DEFAULTS_SECTION)
+            .collect();
+        return Err(ConfigError {
+            errors: vec![format!(
+                "unknown configuration section `{section}` in {source_label}; known sections: {}",
+                known.join(", ")
+            )],
+        });
+    }
+
+    let mut tree = schema.clone();
+    for name in [DEFAULTS_SECTION, section.as_str()] {
+        let Some(layer) = sections.get(name) else {
+            continue;
+        };
+        let layer = match (layer, scope) {
+            (Value::Null, _) => continue,
+            (Value::Object(map), Scope::ServerOnly) => match map.get("server") {
+                Some(server) => {
+                    Value::Object(Map::from_iter([("server".to_string(), server.clone())]))
+                }
+                None => continue,
+            },
+            (Value::Object(_), Scope::All) => layer.clone(),
+            _ => {
+                errors.push(format!(
+                    "{source_label}: section `{name}` must be a mapping"
+                ));
+                continue;
+            }
+        };
+        let label = format!("{source_label} [{name}]");
+        let layer = interpolate_tree(layer, "", env, &label, &mut errors, &mut warnings);
+        let layer = conform(layer, &schema, "", &label, &mut errors);
+        merge(&mut tree, layer);
+    }
+
+    for (name, raw) in env.iter() {
+        let Some(key) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if CONTROL_VARIABLES.contains(&name) {
+            continue;
+        }
+        if scope == Scope::ServerOnly && !key.starts_with("SERVER__") {
+            continue;
+        }
+        apply_env_variable(
+            &mut tree,
+            &schema,
+            env,
+            name,
+            key,
+            raw,
+            &mut errors,
+            &mut warnings,
+        );
+    }
+
+    for (dotted, raw) in &options.overrides {
+        let segments: Vec<String> = dotted.split('.').map(str::to_string).collect();
+        let label = format!("command-line option for `{dotted}`");
+        match leaf_schema(&schema, &tree, &segments) {
+            Some(leaf) => set_leaf(
+                &mut tree,
+                &segments,
+                Value::String(raw.clone()),
+                &leaf,
+                &label,
+                &mut errors,
+            ),
+            None => errors.push(format!("{label}: no such configuration key")),
+        }
+    }
+
+    if !errors.is_empty() {
+        return Err(ConfigError { errors });
+    }
+    let settings: Settings = serde_path_to_error::deserialize(tree).map_err(|e| ConfigError {
+        errors: vec![format!("`{}`: {}", e.path(), e.inner())],
+    })?;
+    Ok(Loaded {
+        settings,
+        section,
+        source,
+        warnings,
+    })
+}
+
+fn config_path(options: &LoadOptions) -> Option<PathBuf> {
+    if let Some(path) = &options.config_path {
+        return Some(path.clone());
+    }
+    if let Some(path) = options.env.get("UPDATER_CONFIG") {
+        return Some(PathBuf::from(path));
+    }
+    let local = Path::new("config.yaml");
+    local.is_file().then(|| local.to_path_buf())
+}
+
+fn read_sections(path: &Path) -> Result<Map<String, Value>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let value: Value = serde_norway::from_str(&text)
+        .map_err(|e| format!("{} is not valid YAML: {e}", path.display()))?;
+    match value {
+        Value::Object(map) if !map.is_empty() => Ok(map),
+        _ => Err(format!(
+            "{} must be a mapping of sections (`development:`, `production:`, ...)",
+            path.display()
+        )),
+    }
+}
+
+/// Resolves `${...}` in every string of a YAML layer.
+fn interpolate_tree(
+    value: Value,
+    path: &str,
+    env: &Env,
+    label: &str,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Value {
+    match value {
+        Value::String(s) => match interpolate(&s, env, warnings) {
+            Ok(resolved) => Value::String(resolved),
+            Err(e) => {
+                errors.push(format!("{label} `{path}`: {e}"));
+                Value::String(s)
+            }
+        },
+        Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    interpolate_tree(v, &join(path, &i.to_string()), env, label, errors, warnings)
+                })
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let child = join(path, &k);
+                    (k, interpolate_tree(v, &child, env, label, errors, warnings))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// The schema of one element of a list key.
+fn list_item_schema(path: &str) -> Value {
+    match path {
+        "security.api_keys" => serde_json::to_value(ApiKeySettings::default()).expect("serializes"),
+        _ => Value::String(String::new()),
+    }
+}
+
+/// Checks `value` against the schema (the serialized defaults): unknown keys
+/// and wrong types are errors; strings from the environment are coerced to the
+/// expected type; list elements are completed with their defaults.
+fn conform(
+    value: Value,
+    schema: &Value,
+    path: &str,
+    label: &str,
+    errors: &mut Vec<String>,
+) -> Value {
+    let wrong = |errors: &mut Vec<String>, expected: &str, found: &Value| {
+        errors.push(format!(
+            "{label} `{path}`: expected {expected}, found {}",
+            describe(found)
+        ));
+    };
+    match schema {
+        Value::Object(fields) => match value {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .filter_map(|(k, v)| {
+                        let child = join(path, &k);
+                        match fields.get(&k) {
+                            Some(field_schema) => {
+                                Some((k, conform(v, field_schema, &child, label, errors)))
+                            }
+                            None => {
+                                errors.push(format!("{label}: unknown key `{child}`"));
+                                None
+                            }
+                        }
+                    })
+                    .collect(),
+            ),
+            other => {
+                wrong(errors, "a mapping", &other);
+                schema.clone()
+            }
+        },
+        Value::Array(_) => {
+            let items = match value {
+                Value::Array(items) => items,
+                Value::String(s) if s.trim_start().starts_with('[') => {
+                    match serde_norway::from_str::<Value>(&s) {
+                        Ok(Value::Array(items)) => items,
+                        _ => {
+                            errors.push(format!("{label} `{path}`: `{s}` is not a valid list"));
+                            return Value::Array(Vec::new());
+                        }
+                    }
+                }
+                Value::String(s) => s
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| Value::String(p.to_string()))
+                    .collect(),
+                other => {
+                    wrong(errors, "a list", &other);
+                    return Value::Array(Vec::new());
+                }
+            };
+            let item_schema = list_item_schema(path);
+            Value::Array(
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let conformed = conform(
+                            item,
+                            &item_schema,
+                            &join(path, &i.to_string()),
+                            label,
+                            errors,
+                        );
+                        let mut filled = item_schema.clone();
+                        merge(&mut filled, conformed);
+                        filled
+                    })
+                    .collect(),
+            )
+        }
+        Value::Bool(_) => match value {
+            Value::Bool(b) => Value::Bool(b),
+            Value::String(s) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
+            Value::String(s) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
+            other => {
+                wrong(errors, "true or false", &other);
+                schema.clone()
+            }
+        },
+        Value::Number(_) => match value {
+            Value::Number(n) => Value::Number(n),
+            Value::String(s) => match serde_json::from_str::<serde_json::Number>(s.trim()) {
+                Ok(n) => Value::Number(n),
+                Err(_) => {
+                    wrong(errors, "a number", &Value::String(s));
+                    schema.clone()
+                }
+            },
+            other => {
+                wrong(errors, "a number", &other);
+                schema.clone()
+            }
+        },
+        Value::String(_) => match value {
+            Value::String(s) => Value::String(s),
+            Value::Number(n) => Value::String(n.to_string()),
+            Value::Bool(b) => Value::String(b.to_string()),
+            other => {
+                wrong(errors, "a string", &other);
+                schema.clone()
+            }
+        },
+        Value::Null => value,
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "nothing".into(),
+        Value::Bool(b) => format!("`{b}`"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => format!("\"{}\"", s.escape_debug()),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+/// Deep merge: mappings merge key by key, anything else replaces.
+fn merge(base: &mut Value, layer: Value) {
+    match (base, layer) {
+        (Value::Object(base_map), Value::Object(layer_map)) => {
+            for (k, v) in layer_map {
+                match base_map.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        base_map.insert(k, v);
+                    }
+                }
+            }
+        }
+        (slot, layer) => *slot = layer,
+    }
+}
+
+/// `UPDATER_SERVER__PORT` → `server.port`; `UPDATER_X_FILE` reads the value from a file.
+#[allow(clippy::too_many_arguments)]
+fn apply_env_variable(
+    tree: &mut Value,
+    schema: &Value,
+    env: &Env,
+    name: &str,
+    key: &str,
+    raw: &str,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    let segments =
+        |k: &str| -> Vec<String> { k.split("__").map(str::to_ascii_lowercase).collect() };
+    let direct = segments(key);
+    if let Some(leaf) = leaf_schema(schema, tree, &direct) {
+        if env.get(&format!("{name}_FILE")).is_none() {
+            set_leaf(
+                tree,
+                &direct,
+                Value::String(raw.to_string()),
+                &leaf,
+                name,
+                errors,
+            );
+        }
+        return;
+    }
+    if let Some(stripped) = key.strip_suffix("_FILE") {
+        let target = segments(stripped);
+        if let Some(leaf) = leaf_schema(schema, tree, &target) {
+            let value_variable = &name[..name.len() - "_FILE".len()];
+            if env.get(value_variable).is_some() {
+                errors.push(format!(
+                    "both {value_variable} and {name} are set; set only one"
+                ));
+                return;
+            }
+            match read_secret_file(Path::new(raw), name, warnings) {
+                Ok(content) => set_leaf(tree, &target, Value::String(content), &leaf, name, errors),
+                Err(e) => errors.push(e),
+            }
+            return;
+        }
+    }
+    errors.push(format!(
+        "environment variable {name} does not match any configuration key (keys are UPDATER_ + the key path in capitals with `__` between levels, e.g. UPDATER_SERVER__PORT)"
+    ));
+}
+
+/// The schema of the key at `segments`, if such a key exists. List indices
+/// must name an element present in the merged tree.
+fn leaf_schema(schema: &Value, tree: &Value, segments: &[String]) -> Option<Value> {
+    let mut schema = schema.clone();
+    let mut node = tree;
+    let mut path = String::new();
+    for segment in segments {
+        if segment.is_empty() {
+            return None;
+        }
+        match (&schema, node) {
+            (Value::Object(fields), Value::Object(children)) => {
+                schema = fields.get(segment)?.clone();
+                node = children.get(segment)?;
+            }
+            (Value::Array(_), Value::Array(items)) => {
+                let index: usize = segment.parse().ok()?;
+                node = items.get(index)?;
+                schema = list_item_schema(&path);
+            }
+            _ => return None,
+        }
+        path = join(&path, segment);
+    }
+    Some(schema)
+}
+
+fn set_leaf(
+    tree: &mut Value,
+    segments: &[String],
+    raw: Value,
+    leaf: &Value,
+    label: &str,
+    errors: &mut Vec<String>,
+) {
+    let path = segments.join(".");
+    let value = conform(raw, leaf, &path, label, errors);
+    let mut node = tree;
+    for segment in segments {
+        node = match node {
+            Value::Object(children) => children.get_mut(segment).expect("checked by leaf_schema"),
+            Value::Array(items) => items
+                .get_mut(segment.parse::<usize>().expect("checked by leaf_schema"))
+                .expect("checked by leaf_schema"),
+            _ => unreachable!("checked by leaf_schema"),
+        };
+    }
+    merge(node, value);
+}

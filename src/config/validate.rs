@@ -1,0 +1,193 @@
+//! Rules that need more than one key, and the stricter `production` checks.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::{Environment, Settings};
+
+/// Keys documented for the `development` section. Refused in `production`.
+pub const DEVELOPMENT_KEYS: [&str; 3] = [
+    "dev-admin-key-do-not-use-in-production-0000",
+    "dev-write-key-do-not-use-in-production-0000",
+    "dev-read-key-do-not-use-in-production-00000",
+];
+
+pub const MIN_PRODUCTION_KEY_LEN: usize = 32;
+
+pub fn validate(settings: &Settings, warnings: &mut Vec<String>) -> Vec<String> {
+    let mut errors = Vec::new();
+    let production = settings.environment == Environment::Production;
+    let server = &settings.server;
+
+    if !(1024..=64 * 1024 * 1024).contains(&server.max_body_bytes) {
+        errors.push("`server.max_body_bytes` must be between 1024 and 67108864".into());
+    }
+    if !(8 * 1024..=1024 * 1024).contains(&server.max_header_bytes) {
+        errors.push("`server.max_header_bytes` must be between 8192 and 1048576".into());
+    }
+    if server.max_connections == 0 {
+        errors.push("`server.max_connections` must be at least 1".into());
+    }
+    for (key, value) in [
+        ("server.header_read_timeout", server.header_read_timeout),
+        ("server.request_timeout", server.request_timeout),
+        ("server.shutdown_timeout", server.shutdown_timeout),
+    ] {
+        if value.is_zero() {
+            errors.push(format!("`{key}` must be greater than zero"));
+        }
+    }
+    if server.drain_delay > Duration::from_secs(300) {
+        errors.push("`server.drain_delay` must be at most 5m".into());
+    }
+    let tls = &server.tls;
+    if tls.enabled() {
+        if tls.cert_file.is_empty() || tls.key_file.is_empty() {
+            errors.push(
+                "`server.tls.cert_file` and `server.tls.key_file` must be set together".into(),
+            );
+        }
+        for (key, path) in [
+            ("server.tls.cert_file", &tls.cert_file),
+            ("server.tls.key_file", &tls.key_file),
+        ] {
+            if !path.is_empty() && std::fs::metadata(path).is_err() {
+                errors.push(format!("`{key}`: cannot read {path}"));
+            }
+        }
+    }
+    for origin in &server.cors.allowed_origins {
+        let valid = url::Url::parse(origin).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.path() == "/"
+                && !origin.ends_with('/')
+        });
+        if !valid {
+            errors.push(format!(
+                "`server.cors.allowed_origins`: `{origin}` is not an origin like https://app.example.com"
+            ));
+        }
+    }
+
+    if settings.storage.data_dir.as_os_str().is_empty() {
+        errors.push("`storage.data_dir` must not be empty".into());
+    }
+    let file = &settings.storage.sqlite.file;
+    if file.is_empty() || file.contains('/') || file.contains('\\') {
+        errors.push("`storage.sqlite.file` must be a plain file name".into());
+    }
+
+    validate_keys(settings, production, &mut errors, warnings);
+
+    for proxy in &settings.security.trusted_proxies {
+        if proxy.parse::<ipnet::IpNet>().is_err() && proxy.parse::<std::net::IpAddr>().is_err() {
+            errors.push(format!(
+                "`security.trusted_proxies`: `{proxy}` is not an IP address or CIDR range"
+            ));
+        }
+    }
+    let rate = &settings.security.rate_limit;
+    if rate.enabled && (rate.requests_per_minute == 0 || rate.burst == 0) {
+        errors.push(
+            "`security.rate_limit.requests_per_minute` and `burst` must be at least 1".into(),
+        );
+    }
+    if settings.security.auth_failure_limit.failures_per_minute == 0 {
+        errors.push("`security.auth_failure_limit.failures_per_minute` must be at least 1".into());
+    }
+
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&settings.logging.level) {
+        errors.push(format!(
+            "`logging.level`: `{}` is not a valid filter: {e}",
+            settings.logging.level
+        ));
+    }
+
+    if production {
+        let public = !server.host.is_loopback();
+        if public && !tls.enabled() && !server.allow_public_http {
+            errors.push(format!(
+                "production refuses plain HTTP on the public address {}: configure `server.tls`, bind a loopback address, \
+                 or set `server.allow_public_http: true` when TLS is terminated in front of the service",
+                server.host
+            ));
+        }
+        if settings.security.allow_http_download_urls {
+            warnings.push("`security.allow_http_download_urls` is on in production: clients may be sent plain-HTTP downloads".into());
+        }
+    }
+    errors
+}
+
+fn validate_keys(
+    settings: &Settings,
+    production: bool,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    let keys = &settings.security.api_keys;
+    if keys.is_empty() {
+        if production {
+            errors.push("production requires at least one API key in `security.api_keys`".into());
+        } else {
+            warnings.push("no API keys configured: only the public endpoints can be used".into());
+        }
+    }
+    let mut names = BTreeSet::new();
+    let mut digests = BTreeSet::new();
+    for (i, key) in keys.iter().enumerate() {
+        let at = format!("`security.api_keys.{i}`");
+        if key.name.is_empty() {
+            errors.push(format!("{at}: `name` must be set"));
+        } else if !names.insert(key.name.as_str()) {
+            errors.push(format!("{at}: the name `{}` is used twice", key.name));
+        }
+        if key.permissions.is_empty() {
+            errors.push(format!(
+                "{at}: `permissions` must list at least one of read, write, admin, monitor"
+            ));
+        }
+        let digest = match (key.key.is_empty(), key.key_hash.is_empty()) {
+            (false, false) => {
+                errors.push(format!("{at}: set either `key` or `key_hash`, not both"));
+                continue;
+            }
+            (true, true) => {
+                errors.push(format!("{at}: one of `key` or `key_hash` must be set"));
+                continue;
+            }
+            (false, true) => {
+                let value = key.key.expose();
+                if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    errors.push(format!(
+                        "{at}: `key` must not contain whitespace or control characters"
+                    ));
+                }
+                if production && value.len() < MIN_PRODUCTION_KEY_LEN {
+                    errors.push(format!(
+                        "{at}: `key` must be at least {MIN_PRODUCTION_KEY_LEN} characters in production"
+                    ));
+                }
+                if production && DEVELOPMENT_KEYS.contains(&value) {
+                    errors.push(format!(
+                        "{at}: the documented development keys are refused in production"
+                    ));
+                }
+                crate::http::auth::digest(value)
+            }
+            (true, false) => {
+                match crate::http::auth::parse_key_hash(&key.key_hash) {
+                    Some(digest) => digest,
+                    None => {
+                        errors.push(format!("{at}: `key_hash` must be `sha256:` followed by 64 hexadecimal characters"));
+                        continue;
+                    }
+                }
+            }
+        };
+        if !digests.insert(digest) {
+            errors.push(format!("{at}: the same key is configured twice"));
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Pure update logic: no HTTP, no SQL.
+
+pub mod catalog;
+pub mod model;
+pub mod platform;
+pub mod validate;
+mod version;
+
+pub use catalog::{
+    ApplicationStats, Catalog, Change, Page, ReleaseFilter, ReleaseSortField, UpdateDecision,
+    UpdateQuery,
+};
+pub use model::{Application, ApplicationConfig, ChecksumType, Release, ReleaseKey};
+pub use platform::{
+    DEFAULT_CHANNEL, normalize_architecture, normalize_channel, normalize_platform,
+};
+pub use version::parse_version;

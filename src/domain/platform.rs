@@ -1,0 +1,81 @@
+//! Platform and architecture names, with the aliases real clients send.
+
+/// Platforms the service knows (the Go service's set).
+pub const PLATFORMS: [&str; 5] = ["windows", "linux", "darwin", "android", "ios"];
+/// Architectures the service knows (Go's `GOARCH` names).
+pub const ARCHITECTURES: [&str; 4] = ["amd64", "arm64", "386", "arm"];
+
+/// Maps a platform name or alias (case-insensitive) to its canonical name.
+pub fn normalize_platform(input: &str) -> Option<&'static str> {
+    let lower = input.trim().to_ascii_lowercase();
+    let canonical = match lower.as_str() {
+        "macos" | "osx" | "mac" => "darwin",
+        "win" | "win32" | "win64" => "windows",
+        other => other,
+    };
+    PLATFORMS.iter().copied().find(|p| *p == canonical)
+}
+
+/// Maps an architecture name or alias (case-insensitive) to its canonical name.
+pub fn normalize_architecture(input: &str) -> Option<&'static str> {
+    let lower = input.trim().to_ascii_lowercase();
+    let canonical = match lower.as_str() {
+        "x86_64" | "x64" | "amd64" => "amd64",
+        "aarch64" | "arm64" => "arm64",
+        "i686" | "i386" | "x86" | "386" => "386",
+        "armv7" | "armv7l" | "armhf" | "arm" => "arm",
+        other => other,
+    };
+    ARCHITECTURES.iter().copied().find(|a| *a == canonical)
+}
+
+/// Channel names: lowercase letters, digits, `-`, `_` and `.`, 1 to 32 characters.
+pub fn normalize_channel(input: &str) -> Option<String> {
+    let lower = input.trim().to_ascii_lowercase();
+    let valid = !lower.is_empty()
+        && lower.len() <= 32
+        && lower
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    valid.then_some(lower)
+}
+
+pub const DEFAULT_CHANNEL: &str = "stable";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_map_to_canonical_names() {
+        let cases = [
+            ("macos", "darwin"),
+            ("MacOS", "darwin"),
+            ("Darwin", "darwin"),
+            ("linux", "linux"),
+            ("WINDOWS", "windows"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(normalize_platform(input), Some(expected), "{input}");
+        }
+        let arches = [
+            ("x86_64", "amd64"),
+            ("AARCH64", "arm64"),
+            ("i686", "386"),
+            ("armv7", "arm"),
+            ("amd64", "amd64"),
+        ];
+        for (input, expected) in arches {
+            assert_eq!(normalize_architecture(input), Some(expected), "{input}");
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_rejected() {
+        assert_eq!(normalize_platform("beos"), None);
+        assert_eq!(normalize_platform(""), None);
+        assert_eq!(normalize_architecture("mips"), None);
+        assert_eq!(normalize_channel("bad channel"), None);
+        assert_eq!(normalize_channel("Beta").as_deref(), Some("beta"));
+    }
+}

@@ -1,0 +1,161 @@
+//! Input rules for applications and releases, reported per field.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use url::Url;
+
+use super::model::ChecksumType;
+
+/// Field path → what is wrong with it.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.entry(field.into()).or_insert_with(|| message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_result<T>(self, value: T) -> Result<T, FieldErrors> {
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+}
+
+pub const MAX_ID_LEN: usize = 100;
+pub const MAX_NAME_LEN: usize = 200;
+pub const MAX_TEXT_LEN: usize = 64 * 1024;
+pub const MAX_URL_LEN: usize = 2048;
+pub const MAX_SIGNATURE_LEN: usize = 16 * 1024;
+pub const MAX_METADATA_ENTRIES: usize = 64;
+pub const MAX_METADATA_VALUE_LEN: usize = 1024;
+
+/// Application ids: `^[A-Za-z0-9_-]{1,100}$`, as in the Go service.
+pub fn check_application_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(format!("must be at most {MAX_ID_LEN} characters"));
+    }
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err("may contain only letters, digits, '-' and '_'".into());
+    }
+    Ok(())
+}
+
+/// Free text must not carry control characters other than newlines and tabs.
+pub fn check_text(value: &str, max_len: usize, multiline: bool) -> Result<(), String> {
+    if value.len() > max_len {
+        return Err(format!("must be at most {max_len} bytes"));
+    }
+    let bad = value
+        .chars()
+        .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')));
+    if bad {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+pub fn check_checksum(checksum: &str, kind: ChecksumType) -> Result<String, String> {
+    let normalized = checksum.trim().to_ascii_lowercase();
+    if normalized.len() != kind.hex_len() || !normalized.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "must be {} hexadecimal characters for {}",
+            kind.hex_len(),
+            kind.as_str()
+        ));
+    }
+    Ok(normalized)
+}
+
+/// Download URLs must be `https`; plain `http` is accepted for loopback hosts,
+/// or everywhere when `allow_http` is set.
+pub fn check_download_url(raw: &str, allow_http: bool) -> Result<(), String> {
+    if raw.len() > MAX_URL_LEN {
+        return Err(format!("must be at most {MAX_URL_LEN} characters"));
+    }
+    let url = Url::parse(raw).map_err(|e| format!("is not a valid URL: {e}"))?;
+    let Some(host) = url.host_str() else {
+        return Err("must have a host".into());
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials".into());
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_http || is_loopback_host(host) => Ok(()),
+        "http" => Err("must use https (plain http is only accepted for loopback hosts)".into()),
+        other => Err(format!("scheme `{other}` is not allowed; use https")),
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+pub fn check_metadata(metadata: &BTreeMap<String, String>) -> Result<(), String> {
+    if metadata.len() > MAX_METADATA_ENTRIES {
+        return Err(format!("must have at most {MAX_METADATA_ENTRIES} entries"));
+    }
+    for (key, value) in metadata {
+        if key.is_empty() || key.len() > 100 {
+            return Err("keys must be 1 to 100 characters".into());
+        }
+        check_text(key, 100, false).map_err(|e| format!("key `{}` {e}", key.escape_debug()))?;
+        check_text(value, MAX_METADATA_VALUE_LEN, false)
+            .map_err(|e| format!("value of `{}` {e}", key.escape_debug()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn application_ids() {
+        assert!(check_application_id("my-app_1").is_ok());
+        for bad in ["", "../etc", "a b", "a/b", "a\u{0}b", "é", &"x".repeat(101)] {
+            assert!(check_application_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn download_urls() {
+        assert!(check_download_url("https://cdn.example.com/a.zip", false).is_ok());
+        assert!(check_download_url("http://127.0.0.1:9000/a.zip", false).is_ok());
+        assert!(check_download_url("http://localhost/a.zip", false).is_ok());
+        assert!(check_download_url("http://[::1]/a.zip", false).is_ok());
+        assert!(check_download_url("http://cdn.example.com/a.zip", false).is_err());
+        assert!(check_download_url("http://cdn.example.com/a.zip", true).is_ok());
+        assert!(check_download_url("ftp://cdn.example.com/a.zip", true).is_err());
+        assert!(check_download_url("https://user:pw@cdn.example.com/a", false).is_err());
+        assert!(check_download_url("not a url", false).is_err());
+    }
+
+    #[test]
+    fn checksums() {
+        let sha256 = "A".repeat(64);
+        assert_eq!(
+            check_checksum(&sha256, ChecksumType::Sha256).unwrap(),
+            "a".repeat(64)
+        );
+        assert!(check_checksum(&sha256, ChecksumType::Sha512).is_err());
+        assert!(check_checksum(&"g".repeat(64), ChecksumType::Sha256).is_err());
+        assert!(check_checksum(&"b".repeat(128), ChecksumType::Sha512).is_ok());
+    }
+}

@@ -1,0 +1,239 @@
+//! The one error type handlers return, and the JSON envelope every error
+//! response carries: `{error, message, code, details, timestamp, request_id}`.
+//! Internals go to the log; clients get a stable code and a readable message.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::validate::FieldErrors;
+
+tokio::task_local! {
+    /// The id of the request being served, for error bodies and logs.
+    pub static REQUEST_ID: String;
+}
+
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Always the literal `error`.
+    #[schema(example = "error")]
+    pub error: &'static str,
+    pub message: String,
+    /// Stable machine-readable code, e.g. `VALIDATION_ERROR`.
+    #[schema(example = "VALIDATION_ERROR")]
+    pub code: &'static str,
+    /// Field → problem, for validation errors; otherwise empty.
+    pub details: BTreeMap<String, String>,
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+    pub request_id: String,
+}
+
+/// Boxed so `Result<_, ApiError>` stays small on the happy path.
+#[derive(Debug)]
+pub struct ApiError(Box<ErrorParts>);
+
+#[derive(Debug)]
+struct ErrorParts {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: BTreeMap<String, String>,
+    headers: HeaderMap,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self(Box::new(ErrorParts {
+            status,
+            code,
+            message: message.into(),
+            details: BTreeMap::new(),
+            headers: HeaderMap::new(),
+        }))
+    }
+
+    pub fn validation(errors: FieldErrors) -> Self {
+        let summary = errors
+            .0
+            .iter()
+            .map(|(field, problem)| format!("{field}: {problem}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut error = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_ERROR",
+            format!("validation failed: {summary}"),
+        );
+        error.0.details = errors.0;
+        error
+    }
+
+    pub fn field(field: &str, problem: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::default();
+        errors.add(field, problem);
+        Self::validation(errors)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+    }
+
+    pub fn application_not_found(id: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "APPLICATION_NOT_FOUND",
+            format!("application '{id}' not found"),
+        )
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "CONFLICT", message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        let mut error = Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message);
+        error.0.headers.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"updater\""),
+        );
+        error
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", message)
+    }
+
+    pub fn too_many_requests(retry_after_secs: u64) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMIT_EXCEEDED",
+            format!("too many requests; retry after {retry_after_secs} second(s)"),
+        );
+        error
+            .0
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        error
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            message,
+        )
+    }
+
+    /// A failure the client cannot fix. The cause is logged with the request
+    /// id; the client sees only a generic message and that id.
+    pub fn internal(cause: impl Display) -> Self {
+        tracing::error!(request_id = %current_request_id(), error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "internal server error",
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let parts = *self.0;
+        let body = ErrorBody {
+            error: "error",
+            message: parts.message,
+            code: parts.code,
+            details: parts.details,
+            timestamp: chrono::Utc::now(),
+            request_id: current_request_id(),
+        };
+        let mut response = (parts.status, Json(body)).into_response();
+        response.headers_mut().extend(parts.headers);
+        response
+    }
+}
+
+impl From<crate::registry::WriteError> for ApiError {
+    fn from(error: crate::registry::WriteError) -> Self {
+        use crate::registry::WriteError;
+        match error {
+            WriteError::Store(crate::store::StoreError::Unavailable(cause)) => {
+                tracing::error!(request_id = %current_request_id(), error = %cause, "store unavailable");
+                ApiError::unavailable("storage is temporarily unavailable; retry later")
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Gives error responses made outside the handlers (unknown route, wrong
+/// method, body too large, timeout) the same JSON envelope, keeping their
+/// headers (`Allow`, `Retry-After`).
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("NOT_FOUND", "no such endpoint".to_string()),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "INVALID_REQUEST",
+            format!("method {method} is not allowed on this endpoint"),
+        ),
+        StatusCode::REQUEST_TIMEOUT => ("REQUEST_TIMEOUT", "the request took too long".to_string()),
+        StatusCode::PAYLOAD_TOO_LARGE => ("BAD_REQUEST", "request body too large".to_string()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("BAD_REQUEST", "unsupported content type".to_string())
+        }
+        StatusCode::TOO_MANY_REQUESTS => ("RATE_LIMIT_EXCEEDED", "too many requests".to_string()),
+        StatusCode::SERVICE_UNAVAILABLE => {
+            ("SERVICE_UNAVAILABLE", "service unavailable".to_string())
+        }
+        s if s.is_server_error() => ("INTERNAL_ERROR", "internal server error".to_string()),
+        _ => (
+            "BAD_REQUEST",
+            "the request could not be understood".to_string(),
+        ),
+    };
+    let (mut parts, _) = response.into_parts();
+    let rebuilt = ApiError::new(status, code, message).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.extend(rebuilt.headers().clone());
+    Response::from_parts(parts, rebuilt.into_body())
+}
+
+/// The response for a panicking handler: a JSON 500 with no panic text.
+pub fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    let detail = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("non-string panic payload");
+    ApiError::internal(format_args!("handler panicked: {detail}")).into_response()
+}

@@ -1,0 +1,198 @@
+//! The HTTP surface: one module per area, each with its `router()`, merged
+//! here with the middleware every request passes through.
+
+pub mod applications;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod limits;
+pub mod observe;
+pub mod pagination;
+pub mod releases;
+pub mod updates;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use auth::{Authorized, MonitorAccess};
+use error::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "updater", description = "Self-hosted software-update server: update checks, releases, applications."),
+    modifiers(&BearerAuth),
+    components(schemas(error::ErrorBody)),
+    tags(
+        (name = "updates", description = "Public update checks"),
+        (name = "releases", description = "Release publishing (write) and management (admin)"),
+        (name = "applications", description = "Applications"),
+        (name = "health", description = "Liveness and readiness"),
+        (name = "operations", description = "Metrics and the API description")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(updates::router())
+        .merge(releases::router())
+        .merge(applications::router())
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
+}
+
+/// The OpenAPI document, generated from the handlers' annotations.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = api_router().split_for_parts();
+    api.info.version = health::VERSION.to_string();
+    api
+}
+
+#[derive(Clone)]
+struct OpenApiJson(Arc<String>);
+
+pub fn build_router(state: AppState) -> Router {
+    let (router, _) = api_router().split_for_parts();
+    let document = OpenApiJson(Arc::new(
+        openapi()
+            .to_pretty_json()
+            .expect("the OpenAPI document serializes"),
+    ));
+    let server = &state.settings.server;
+    let mut router = router
+        .fallback(not_found)
+        .layer(axum::Extension(document))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            server.request_timeout,
+        ))
+        .layer(RequestBodyLimitLayer::new(server.max_body_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(server.max_body_bytes))
+        .layer(from_fn(error::json_errors))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    if server.tls.enabled() {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ));
+    }
+    if let Some(cors) = cors_layer(&server.cors.allowed_origins, server.cors.max_age) {
+        router = router.layer(cors);
+    }
+    router
+        .layer(from_fn(observe::access_log))
+        .layer(from_fn_with_state(
+            state.clone(),
+            limits::client_ip_and_rate_limit,
+        ))
+        .layer(from_fn(observe::request_id))
+        .with_state(state)
+}
+
+fn cors_layer(origins: &[String], max_age: std::time::Duration) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static(observe::REQUEST_ID_HEADER),
+            ])
+            .expose_headers([HeaderName::from_static(observe::REQUEST_ID_HEADER)])
+            .max_age(max_age),
+    )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint")
+}
+
+/// Prometheus metrics, for `monitor` (or `admin`) keys.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain"),
+        (status = 401, description = "No or invalid key", body = error::ErrorBody),
+        (status = 403, description = "Key lacks monitor permission", body = error::ErrorBody),
+        (status = 404, description = "Metrics are disabled", body = error::ErrorBody)))]
+async fn metrics(
+    _auth: Authorized<MonitorAccess>,
+    State(state): State<AppState>,
+) -> Result<Response, ApiError> {
+    let handle = state
+        .metrics
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("metrics are disabled"))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+        .into_response())
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")))]
+async fn openapi_json(axum::Extension(document): axum::Extension<OpenApiJson>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        document.0.as_str().to_string(),
+    )
+        .into_response()
+}

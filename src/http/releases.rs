@@ -1,0 +1,528 @@
+//! Listing, registering and deleting releases.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::{AdminAccess, Authorized, ReadAccess, WriteAccess};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiQuery, valid_app_id};
+use super::pagination::{PageInfo, Paging};
+use crate::app::AppState;
+use crate::domain::validate::{
+    FieldErrors, MAX_SIGNATURE_LEN, MAX_TEXT_LEN, check_checksum, check_download_url,
+    check_metadata, check_text,
+};
+use crate::domain::{
+    ChecksumType, DEFAULT_CHANNEL, Release, ReleaseFilter, ReleaseKey, ReleaseSortField,
+    normalize_architecture, normalize_channel, normalize_platform, parse_version,
+};
+use crate::registry::WriteError;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_releases))
+        .routes(routes!(register_release))
+        .routes(routes!(delete_release))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReleaseInfo {
+    /// `<app>-<version>-<platform>-<arch>`
+    id: String,
+    application_id: String,
+    version: String,
+    platform: String,
+    architecture: String,
+    channel: String,
+    prerelease: bool,
+    download_url: String,
+    checksum: String,
+    checksum_type: &'static str,
+    file_size: u64,
+    release_notes: String,
+    release_date: DateTime<Utc>,
+    required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    minimum_version: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    metadata: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<&Release> for ReleaseInfo {
+    fn from(r: &Release) -> Self {
+        Self {
+            id: r.id(),
+            application_id: r.key.application_id.clone(),
+            version: r.version().to_string(),
+            platform: r.key.platform.clone(),
+            architecture: r.key.architecture.clone(),
+            channel: r.channel.clone(),
+            prerelease: r.is_prerelease(),
+            download_url: r.download_url.clone(),
+            checksum: r.checksum.clone(),
+            checksum_type: r.checksum_type.as_str(),
+            file_size: r.file_size,
+            release_notes: r.release_notes.clone(),
+            release_date: r.release_date,
+            required: r.required,
+            minimum_version: r.minimum_version.as_ref().map(ToString::to_string),
+            metadata: r.metadata.clone(),
+            signature: r.signature.clone(),
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    Version,
+    #[default]
+    ReleaseDate,
+    Platform,
+    Architecture,
+    CreatedAt,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    Asc,
+    #[default]
+    Desc,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListReleasesParams {
+    platform: Option<String>,
+    /// Comma-separated platforms.
+    platforms: Option<String>,
+    architecture: Option<String>,
+    channel: Option<String>,
+    /// Exact version.
+    version: Option<String>,
+    required: Option<bool>,
+    #[serde(default)]
+    sort_by: SortBy,
+    #[serde(default)]
+    sort_order: SortOrder,
+    /// 1 to 1000, default 50.
+    limit: Option<u64>,
+    /// Default 0.
+    offset: Option<u64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ListReleasesResponse {
+    releases: Vec<ReleaseInfo>,
+    #[serde(flatten)]
+    page: PageInfo,
+}
+
+fn release_filter(params: &ListReleasesParams) -> Result<ReleaseFilter, ApiError> {
+    let mut errors = FieldErrors::default();
+    let mut filter = ReleaseFilter::default();
+    let mut platforms: Vec<&str> = params.platform.iter().map(String::as_str).collect();
+    if let Some(list) = &params.platforms {
+        platforms.extend(list.split(',').map(str::trim).filter(|p| !p.is_empty()));
+    }
+    for platform in platforms {
+        match normalize_platform(platform) {
+            Some(p) => filter.platforms.push(p.to_string()),
+            None => errors.add(
+                "platform",
+                format!("unknown platform `{}`", platform.escape_debug()),
+            ),
+        }
+    }
+    if let Some(arch) = &params.architecture {
+        match normalize_architecture(arch) {
+            Some(a) => filter.architecture = Some(a.to_string()),
+            None => errors.add(
+                "architecture",
+                format!("unknown architecture `{}`", arch.escape_debug()),
+            ),
+        }
+    }
+    if let Some(channel) = &params.channel {
+        match normalize_channel(channel) {
+            Some(c) => filter.channel = Some(c),
+            None => errors.add(
+                "channel",
+                "must be 1-32 characters of letters, digits, '-', '_' or '.'",
+            ),
+        }
+    }
+    if let Some(version) = &params.version {
+        match parse_version(version) {
+            Ok(v) => filter.version = Some(v),
+            Err(e) => errors.add("version", e),
+        }
+    }
+    filter.required = params.required;
+    errors.into_result(filter).map_err(ApiError::validation)
+}
+
+/// Lists an application's releases with filters, sorting and pagination.
+#[utoipa::path(get, path = "/api/v1/updates/{app_id}/releases", tag = "releases",
+    params(("app_id" = String, Path, description = "Application id"), ListReleasesParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of releases", body = ListReleasesResponse),
+        (status = 401, description = "No or invalid key", body = ErrorBody),
+        (status = 404, description = "Unknown application", body = ErrorBody),
+        (status = 422, description = "Invalid parameters", body = ErrorBody)))]
+async fn list_releases(
+    _auth: Authorized<ReadAccess>,
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    ApiQuery(params): ApiQuery<ListReleasesParams>,
+) -> Result<Json<ListReleasesResponse>, ApiError> {
+    valid_app_id(&app_id, "app_id")?;
+    let paging = Paging::from_params(params.limit, params.offset)?;
+    let filter = release_filter(&params)?;
+    let sort = match params.sort_by {
+        SortBy::Version => ReleaseSortField::Version,
+        SortBy::ReleaseDate => ReleaseSortField::ReleaseDate,
+        SortBy::Platform => ReleaseSortField::Platform,
+        SortBy::Architecture => ReleaseSortField::Architecture,
+        SortBy::CreatedAt => ReleaseSortField::CreatedAt,
+    };
+    let descending = matches!(params.sort_order, SortOrder::Desc);
+    let page = state
+        .registry
+        .read(|c| {
+            c.releases(
+                &app_id,
+                &filter,
+                sort,
+                descending,
+                paging.offset,
+                paging.limit,
+            )
+        })
+        .ok_or_else(|| ApiError::application_not_found(&app_id))?;
+    Ok(Json(ListReleasesResponse {
+        page: paging.info(page.total),
+        releases: page
+            .items
+            .iter()
+            .map(|r| ReleaseInfo::from(r.as_ref()))
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterReleaseRequest {
+    /// Optional; must match the path when given.
+    application_id: Option<String>,
+    version: String,
+    platform: String,
+    architecture: String,
+    /// Default `stable`.
+    channel: Option<String>,
+    /// `https` URL (plain `http` only for loopback hosts unless allowed by config).
+    download_url: String,
+    checksum: String,
+    /// `sha256` (default) or `sha512`.
+    checksum_type: Option<String>,
+    file_size: u64,
+    release_notes: Option<String>,
+    /// Default: now.
+    release_date: Option<DateTime<Utc>>,
+    #[serde(default)]
+    required: bool,
+    /// Clients below this version are not offered this release.
+    minimum_version: Option<String>,
+    metadata: Option<BTreeMap<String, String>>,
+    /// Stored verbatim (e.g. a minisign or Ed25519 signature).
+    signature: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RegisterReleaseResponse {
+    id: String,
+    message: String,
+    created_at: DateTime<Utc>,
+}
+
+fn build_release(
+    state: &AppState,
+    app_id: &str,
+    body: RegisterReleaseRequest,
+) -> Result<Release, ApiError> {
+    let mut errors = FieldErrors::default();
+    if body
+        .application_id
+        .as_deref()
+        .is_some_and(|id| id != app_id)
+    {
+        errors.add(
+            "application_id",
+            "does not match the application in the path",
+        );
+    }
+    let version = parse_version(&body.version)
+        .map_err(|e| errors.add("version", e))
+        .ok();
+    let platform = normalize_platform(&body.platform);
+    if platform.is_none() {
+        errors.add(
+            "platform",
+            "must be one of windows, linux, darwin (macos), android, ios",
+        );
+    }
+    let architecture = normalize_architecture(&body.architecture);
+    if architecture.is_none() {
+        errors.add(
+            "architecture",
+            "must be one of amd64 (x86_64), arm64 (aarch64), 386 (i686), arm (armv7)",
+        );
+    }
+    let channel = normalize_channel(body.channel.as_deref().unwrap_or(DEFAULT_CHANNEL));
+    if channel.is_none() {
+        errors.add(
+            "channel",
+            "must be 1-32 characters of letters, digits, '-', '_' or '.'",
+        );
+    }
+    let allow_http = state.settings.security.allow_http_download_urls;
+    if let Err(e) = check_download_url(&body.download_url, allow_http) {
+        errors.add("download_url", e);
+    }
+    let checksum_type = match body.checksum_type.as_deref() {
+        None => Some(ChecksumType::Sha256),
+        Some(t) => ChecksumType::parse(t),
+    };
+    let checksum = match checksum_type {
+        None => {
+            errors.add("checksum_type", "must be sha256 or sha512");
+            None
+        }
+        Some(kind) => check_checksum(&body.checksum, kind)
+            .map_err(|e| errors.add("checksum", e))
+            .ok(),
+    };
+    let notes = body.release_notes.unwrap_or_default();
+    if let Err(e) = check_text(&notes, MAX_TEXT_LEN, true) {
+        errors.add("release_notes", e);
+    }
+    let minimum_version = match body
+        .minimum_version
+        .as_deref()
+        .filter(|m| !m.trim().is_empty())
+    {
+        None => None,
+        Some(m) => parse_version(m)
+            .map_err(|e| errors.add("minimum_version", e))
+            .ok(),
+    };
+    if let (Some(min), Some(v)) = (&minimum_version, &version)
+        && min > v
+    {
+        errors.add(
+            "minimum_version",
+            "must not be greater than the release version",
+        );
+    }
+    let metadata = body.metadata.unwrap_or_default();
+    if let Err(e) = check_metadata(&metadata) {
+        errors.add("metadata", e);
+    }
+    if let Some(signature) = &body.signature {
+        if signature.is_empty() {
+            errors.add("signature", "must not be empty when given");
+        } else if let Err(e) = check_text(signature, MAX_SIGNATURE_LEN, true) {
+            errors.add("signature", e);
+        }
+    }
+    if let Some(platform) = platform {
+        let listed = state.registry.read(|c| {
+            c.application(app_id).map(|a| {
+                (
+                    a.platforms.iter().any(|p| p == platform),
+                    a.platforms.join(", "),
+                )
+            })
+        });
+        match listed {
+            None => return Err(ApiError::application_not_found(app_id)),
+            Some((false, platforms)) => errors.add(
+                "platform",
+                format!("application '{app_id}' does not list platform '{platform}' (it lists: {platforms})"),
+            ),
+            Some((true, _)) => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let (
+        Some(version),
+        Some(platform),
+        Some(architecture),
+        Some(channel),
+        Some(checksum_type),
+        Some(checksum),
+    ) = (
+        version,
+        platform,
+        architecture,
+        channel,
+        checksum_type,
+        checksum,
+    )
+    else {
+        unreachable!("every missing part added a field error");
+    };
+    let now = Utc::now();
+    Ok(Release {
+        key: ReleaseKey {
+            application_id: app_id.to_string(),
+            version,
+            platform: platform.to_string(),
+            architecture: architecture.to_string(),
+        },
+        channel,
+        download_url: body.download_url,
+        checksum,
+        checksum_type,
+        file_size: body.file_size,
+        release_notes: notes,
+        release_date: body.release_date.unwrap_or(now),
+        required: body.required,
+        minimum_version,
+        metadata,
+        signature: body.signature,
+        created_at: now,
+    })
+}
+
+/// Registers a release. An existing (application, version, platform,
+/// architecture) is a 409; releases are never overwritten.
+#[utoipa::path(post, path = "/api/v1/updates/{app_id}/register", tag = "releases",
+    params(("app_id" = String, Path, description = "Application id")),
+    request_body = RegisterReleaseRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Registered", body = RegisterReleaseResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or invalid key", body = ErrorBody),
+        (status = 403, description = "Key lacks write permission", body = ErrorBody),
+        (status = 404, description = "Unknown application", body = ErrorBody),
+        (status = 409, description = "This release already exists", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+async fn register_release(
+    Authorized(principal, _): Authorized<WriteAccess>,
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    ApiJson(body): ApiJson<RegisterReleaseRequest>,
+) -> Result<(StatusCode, Json<RegisterReleaseResponse>), ApiError> {
+    valid_app_id(&app_id, "app_id")?;
+    let release = build_release(&state, &app_id, body)?;
+    let id = release.id();
+    let version = release.version().to_string();
+    let created_at = release.created_at;
+    let (platform, architecture) = (
+        release.key.platform.clone(),
+        release.key.architecture.clone(),
+    );
+    match state.registry.add_release(release).await {
+        Ok(()) => {}
+        Err(WriteError::Conflict) => {
+            return Err(ApiError::conflict(format!(
+                "release '{id}' already exists; releases are immutable (delete it first to replace it)"
+            )));
+        }
+        Err(WriteError::ApplicationNotFound) => {
+            return Err(ApiError::application_not_found(&app_id));
+        }
+        Err(other) => return Err(other.into()),
+    }
+    tracing::info!(event = "security_audit", action = "release_registered", %app_id, %version, %platform, %architecture, key_name = %principal.name);
+    Ok((
+        StatusCode::CREATED,
+        Json(RegisterReleaseResponse {
+            message: format!("Release {version} registered successfully"),
+            id,
+            created_at,
+        }),
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeleteReleaseResponse {
+    id: String,
+    message: String,
+}
+
+/// Deletes one release. Platform and architecture aliases are accepted.
+#[utoipa::path(delete, path = "/api/v1/updates/{app_id}/releases/{version}/{platform}/{arch}", tag = "releases",
+    params(
+        ("app_id" = String, Path, description = "Application id"),
+        ("version" = String, Path, description = "Release version"),
+        ("platform" = String, Path, description = "Platform"),
+        ("arch" = String, Path, description = "Architecture")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Deleted", body = DeleteReleaseResponse),
+        (status = 401, description = "No or invalid key", body = ErrorBody),
+        (status = 403, description = "Key lacks admin permission", body = ErrorBody),
+        (status = 404, description = "No such release", body = ErrorBody),
+        (status = 422, description = "Invalid path parameters", body = ErrorBody)))]
+async fn delete_release(
+    Authorized(principal, _): Authorized<AdminAccess>,
+    State(state): State<AppState>,
+    Path((app_id, version, platform, arch)): Path<(String, String, String, String)>,
+) -> Result<Json<DeleteReleaseResponse>, ApiError> {
+    valid_app_id(&app_id, "app_id")?;
+    let mut errors = FieldErrors::default();
+    let version = parse_version(&version)
+        .map_err(|e| errors.add("version", e))
+        .ok();
+    let platform = normalize_platform(&platform);
+    if platform.is_none() {
+        errors.add("platform", "unknown platform");
+    }
+    let architecture = normalize_architecture(&arch);
+    if architecture.is_none() {
+        errors.add("arch", "unknown architecture");
+    }
+    let (Some(version), Some(platform), Some(architecture)) = (version, platform, architecture)
+    else {
+        return Err(ApiError::validation(errors));
+    };
+    let key = ReleaseKey {
+        application_id: app_id.clone(),
+        version,
+        platform: platform.to_string(),
+        architecture: architecture.to_string(),
+    };
+    let id = key.id();
+    match state.registry.delete_release(&key).await {
+        Ok(()) => {}
+        Err(WriteError::ReleaseNotFound | WriteError::ApplicationNotFound) => {
+            return Err(ApiError::not_found(format!("release '{id}' not found")));
+        }
+        Err(other) => return Err(other.into()),
+    }
+    tracing::info!(event = "security_audit", action = "release_deleted", %app_id, release = %id, key_name = %principal.name);
+    Ok(Json(DeleteReleaseResponse {
+        message: format!("Release '{id}' deleted successfully"),
+        id,
+    }))
+}

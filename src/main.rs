@@ -1,0 +1,13 @@
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // clap cannot parse the single-dash long flag `-health-check`, and the
+    // probe must not start a runtime or read secrets: dispatch before clap.
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("-health-check" | "--health-check") => updater::probe::run(&args[2..]),
+        _ => updater::cli::run(),
+    }
+}

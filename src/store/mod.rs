@@ -1,0 +1,52 @@
+//! Durable storage behind one trait. Reads are served from the in-memory
+//! [`crate::domain::Catalog`]; the store is written through and read in full
+//! only at start.
+
+mod memory;
+mod sqlite;
+
+use async_trait::async_trait;
+
+use crate::domain::{Application, Release, ReleaseKey};
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("already exists")]
+    Conflict,
+    #[error("not found")]
+    NotFound,
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+/// Everything the store holds, read once at start to build the catalog.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    pub applications: Vec<Application>,
+    pub releases: Vec<Release>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name for logs and health output (`sqlite`, `memory`).
+    fn kind(&self) -> &'static str;
+    async fn load(&self) -> Result<Snapshot, StoreError>;
+    /// `Conflict` when the id is taken.
+    async fn insert_application(&self, app: &Application) -> Result<(), StoreError>;
+    /// `NotFound` when the application does not exist.
+    async fn update_application(&self, app: &Application) -> Result<(), StoreError>;
+    /// Deletes the application and its releases; `NotFound` when absent.
+    async fn delete_application(&self, id: &str) -> Result<(), StoreError>;
+    /// `Conflict` on an existing (application, version, platform, architecture);
+    /// `NotFound` when the application does not exist.
+    async fn insert_release(&self, release: &Release) -> Result<(), StoreError>;
+    /// `NotFound` when absent.
+    async fn delete_release(&self, key: &ReleaseKey) -> Result<(), StoreError>;
+    async fn ping(&self) -> Result<(), StoreError>;
+    async fn close(&self);
+}
