@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use interpolate::Env;
 pub use load::{ConfigError, LoadOptions, Loaded, load, load_server_only};
 pub use secret::Secret;
 

@@ -1,0 +1,265 @@
+//! Test helpers: the production router in-process, the server on a real
+//! socket, and the real binary as a child process.
+#![allow(dead_code)] // each test crate uses a different part of this module
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, Response};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use updater::app::AppState;
+use updater::config::{ApiKeySettings, Permission, Secret, Settings, StorageType};
+use updater::registry::Registry;
+use updater::store::MemoryStore;
+
+pub const ADMIN_KEY: &str = "test-admin-key-0123456789abcdef0123456789";
+pub const WRITE_KEY: &str = "test-write-key-0123456789abcdef0123456789";
+pub const READ_KEY: &str = "test-read-key-0123456789abcdef01234567890";
+pub const MONITOR_KEY: &str = "test-monitor-key-0123456789abcdef012345678";
+pub const SHA256: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn key(name: &str, key: &str, permission: Permission) -> ApiKeySettings {
+    ApiKeySettings {
+        name: name.into(),
+        key: Secret::new(key),
+        key_hash: String::new(),
+        permissions: vec![permission],
+    }
+}
+
+/// Settings for tests: memory store, the four test keys, no rate limit.
+pub fn test_settings() -> Settings {
+    let mut settings = Settings::default();
+    settings.storage.kind = StorageType::Memory;
+    settings.server.port = 0;
+    settings.security.rate_limit.enabled = false;
+    settings.security.auth_failure_limit.failures_per_minute = 10_000;
+    settings.security.api_keys = vec![
+        key("admin", ADMIN_KEY, Permission::Admin),
+        key("publisher", WRITE_KEY, Permission::Write),
+        key("reader", READ_KEY, Permission::Read),
+        key("monitoring", MONITOR_KEY, Permission::Monitor),
+    ];
+    settings
+}
+
+/// The production router over a memory store, driven without sockets.
+pub async fn router_with(settings: Settings) -> Router {
+    let registry = Registry::open(std::sync::Arc::new(MemoryStore::new())).await.unwrap();
+    let state = AppState::new(settings, registry, Some(updater::telemetry::metrics_handle()));
+    updater::http::build_router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
+}
+
+pub async fn router() -> Router {
+    router_with(test_settings()).await
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+pub async fn send(router: &Router, request: Request<Body>) -> Reply {
+    let response: Response<Body> = router.clone().oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply { status, headers, body, text }
+}
+
+pub fn request(method: &str, uri: &str, key: Option<&str>, body: Option<Value>) -> Request<Body> {
+    let mut builder = Request::builder().method(method).uri(uri);
+    if let Some(key) = key {
+        builder = builder.header("authorization", format!("Bearer {key}"));
+    }
+    match body {
+        Some(json) => builder
+            .header("content-type", "application/json")
+            .body(Body::from(json.to_string()))
+            .unwrap(),
+        None => builder.body(Body::empty()).unwrap(),
+    }
+}
+
+pub async fn call(router: &Router, method: &str, uri: &str, key: Option<&str>, body: Option<Value>) -> Reply {
+    send(router, request(method, uri, key, body)).await
+}
+
+pub fn app_body(id: &str) -> Value {
+    serde_json::json!({"id": id, "name": format!("App {id}"), "platforms": ["linux", "windows", "darwin"]})
+}
+
+pub fn release_body(version: &str) -> Value {
+    serde_json::json!({
+        "version": version,
+        "platform": "linux",
+        "architecture": "amd64",
+        "download_url": format!("https://cdn.example.com/app-{version}.tar.gz"),
+        "checksum": SHA256,
+        "file_size": 1024
+    })
+}
+
+/// Creates `app` and registers each version for linux/amd64.
+pub async fn seed(router: &Router, app: &str, versions: &[&str]) {
+    let created = call(router, "POST", "/api/v1/applications", Some(ADMIN_KEY), Some(app_body(app))).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    for version in versions {
+        let uri = format!("/api/v1/updates/{app}/register");
+        let reply = call(router, "POST", &uri, Some(WRITE_KEY), Some(release_body(version))).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+}
+
+/// The server in-process on a real ephemeral port.
+pub struct LiveServer {
+    pub base: String,
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl LiveServer {
+    pub async fn start(settings: Settings) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(updater::app::run(settings, listener, None, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            base: format!("http://{addr}"),
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_updater"))
+}
+
+/// The real binary, configured by a YAML file in `dir`, on `port`.
+pub struct ChildServer {
+    pub child: Child,
+    pub port: u16,
+    pub base: String,
+}
+
+pub fn write_config(dir: &Path, extra_yaml: &str) -> PathBuf {
+    let data = dir.join("data");
+    let config = format!(
+        r#"test:
+  server:
+    host: 127.0.0.1
+    drain_delay: 0s
+  storage:
+    type: sqlite
+    data_dir: {data}
+  security:
+    rate_limit:
+      enabled: false
+    api_keys:
+      - name: admin
+        key: {ADMIN_KEY}
+        permissions: [admin]
+  logging:
+    level: info
+    format: json
+{extra_yaml}"#,
+        data = data.display()
+    );
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+impl ChildServer {
+    pub fn spawn(dir: &Path, port: u16) -> Self {
+        let config = dir.join("config.yaml");
+        let log = std::fs::File::create(dir.join(format!("server-{port}.log"))).unwrap();
+        let child = Command::new(binary())
+            .args(["--config", config.to_str().unwrap(), "--section", "test", "serve"])
+            .env("UPDATER_SERVER__PORT", port.to_string())
+            .env_remove("UPDATER_CONFIG_SECTION")
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        let server = Self {
+            child,
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        server.wait_healthy(dir);
+        server
+    }
+
+    fn wait_healthy(&self, dir: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let log = std::fs::read_to_string(dir.join(format!("server-{}.log", self.port))).unwrap_or_default();
+        panic!("server did not start on port {}:\n{log}", self.port);
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits for exit and returns the exit code.
+    pub fn wait(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        None
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap()
+}
