@@ -51,34 +51,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| ApiError::bad_request("Invalid JSON body: not valid UTF-8"))?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::bad_request("Invalid JSON body: not valid UTF-8"))?;
+    // Syntax first (including trailing data), so malformed JSON is always a 400.
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_data() {
-            let field = if path == "." {
-                "body".to_string()
-            } else {
-                path
-            };
-            ApiError::field(&field, strip_position(&inner.to_string()))
-        } else {
-            ApiError::bad_request(format!("Invalid JSON body: {inner}"))
-        }
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
-    Ok(value)
+        let message = error.into_inner().to_string();
+        ApiError::field(&field_name(&path, &message, "body"), message)
+    })
 }
 
-fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(pos) => message[..pos].to_string(),
-        None => message.to_string(),
+/// serde reports missing or unknown fields at the root (`.`); name the field instead.
+fn field_name(path: &str, message: &str, fallback: &str) -> String {
+    if path != "." {
+        return path.to_string();
     }
+    let quoted = message
+        .find('`')
+        .and_then(|start| message[start + 1..].find('`').map(|len| &message[start + 1..start + 1 + len]));
+    quoted.unwrap_or(fallback).to_string()
 }
 
 /// Query parameters; an unknown, repeated or malformed parameter is a 422.
@@ -96,21 +88,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             .map_err(|error| {
                 let path = error.path().to_string();
                 let message = error.into_inner().to_string();
-                let field = if path == "." {
-                    field_from_message(&message).unwrap_or_else(|| "query".to_string())
-                } else {
-                    path
-                };
-                ApiError::field(&field, message)
+                ApiError::field(&field_name(&path, &message, "query"), message)
             })
     }
-}
-
-/// serde reports missing or unknown fields at the root; name the field instead.
-fn field_from_message(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let end = start + message[start..].find('`')?;
-    Some(message[start..end].to_string())
 }
 
 /// Rejects application ids that could never exist, before any lookup.
