@@ -15,3 +15,10 @@ pub use platform::{
     DEFAULT_CHANNEL, normalize_architecture, normalize_channel, normalize_platform,
 };
 pub use version::parse_version;
+
+/// The current time at the precision the stores keep (microseconds), so a
+/// timestamp reads back exactly as it was first returned.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

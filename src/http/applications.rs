@@ -289,7 +289,7 @@ async fn create_application(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let now = Utc::now();
+    let now = crate::domain::now();
     let app = Application {
         id: body.id.clone(),
         name: body.name.trim().to_string(),
@@ -404,7 +404,7 @@ fn apply_patch(app: &mut Application, body: UpdateApplicationRequest) -> Result<
         }
         check_config(config, &mut errors);
     }
-    app.updated_at = Utc::now();
+    app.updated_at = crate::domain::now();
     errors.into_result(())
 }
 

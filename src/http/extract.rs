@@ -51,10 +51,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::bad_request("Invalid JSON body: not valid UTF-8"))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("Invalid JSON body: not valid UTF-8"))?;
     // Syntax first (including trailing data), so malformed JSON is always a 400.
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let message = error.into_inner().to_string();
@@ -67,9 +68,11 @@ fn field_name(path: &str, message: &str, fallback: &str) -> String {
     if path != "." {
         return path.to_string();
     }
-    let quoted = message
-        .find('`')
-        .and_then(|start| message[start + 1..].find('`').map(|len| &message[start + 1..start + 1 + len]));
+    let quoted = message.find('`').and_then(|start| {
+        message[start + 1..]
+            .find('`')
+            .map(|len| &message[start + 1..start + 1 + len])
+    });
     quoted.unwrap_or(fallback).to_string()
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -388,7 +388,7 @@ fn build_release(
     else {
         unreachable!("every missing part added a field error");
     };
-    let now = Utc::now();
+    let now = crate::domain::now();
     Ok(Release {
         key: ReleaseKey {
             application_id: app_id.to_string(),
@@ -402,7 +402,7 @@ fn build_release(
         checksum_type,
         file_size: body.file_size,
         release_notes: notes,
-        release_date: body.release_date.unwrap_or(now),
+        release_date: body.release_date.map_or(now, |d| d.trunc_subsecs(6)),
         required: body.required,
         minimum_version,
         metadata,

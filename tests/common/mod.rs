@@ -52,9 +52,16 @@ pub fn test_settings() -> Settings {
 
 /// The production router over a memory store, driven without sockets.
 pub async fn router_with(settings: Settings) -> Router {
-    let registry = Registry::open(std::sync::Arc::new(MemoryStore::new())).await.unwrap();
-    let state = AppState::new(settings, registry, Some(updater::telemetry::metrics_handle()));
-    updater::http::build_router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
+    let registry = Registry::open(std::sync::Arc::new(MemoryStore::new()))
+        .await
+        .unwrap();
+    let state = AppState::new(
+        settings,
+        registry,
+        Some(updater::telemetry::metrics_handle()),
+    );
+    updater::http::build_router(state)
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
 }
 
 pub async fn router() -> Router {
@@ -75,7 +82,12 @@ pub async fn send(router: &Router, request: Request<Body>) -> Reply {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply { status, headers, body, text }
+    Reply {
+        status,
+        headers,
+        body,
+        text,
+    }
 }
 
 pub fn request(method: &str, uri: &str, key: Option<&str>, body: Option<Value>) -> Request<Body> {
@@ -92,7 +104,13 @@ pub fn request(method: &str, uri: &str, key: Option<&str>, body: Option<Value>) 
     }
 }
 
-pub async fn call(router: &Router, method: &str, uri: &str, key: Option<&str>, body: Option<Value>) -> Reply {
+pub async fn call(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    key: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
     send(router, request(method, uri, key, body)).await
 }
 
@@ -113,11 +131,25 @@ pub fn release_body(version: &str) -> Value {
 
 /// Creates `app` and registers each version for linux/amd64.
 pub async fn seed(router: &Router, app: &str, versions: &[&str]) {
-    let created = call(router, "POST", "/api/v1/applications", Some(ADMIN_KEY), Some(app_body(app))).await;
+    let created = call(
+        router,
+        "POST",
+        "/api/v1/applications",
+        Some(ADMIN_KEY),
+        Some(app_body(app)),
+    )
+    .await;
     assert_eq!(created.status, 201, "{}", created.text);
     for version in versions {
         let uri = format!("/api/v1/updates/{app}/register");
-        let reply = call(router, "POST", &uri, Some(WRITE_KEY), Some(release_body(version))).await;
+        let reply = call(
+            router,
+            "POST",
+            &uri,
+            Some(WRITE_KEY),
+            Some(release_body(version)),
+        )
+        .await;
         assert_eq!(reply.status, 201, "{}", reply.text);
     }
 }
@@ -157,7 +189,11 @@ impl LiveServer {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn binary() -> PathBuf {
@@ -204,7 +240,13 @@ impl ChildServer {
         let config = dir.join("config.yaml");
         let log = std::fs::File::create(dir.join(format!("server-{port}.log"))).unwrap();
         let child = Command::new(binary())
-            .args(["--config", config.to_str().unwrap(), "--section", "test", "serve"])
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "--section",
+                "test",
+                "serve",
+            ])
             .env("UPDATER_SERVER__PORT", port.to_string())
             .env_remove("UPDATER_CONFIG_SECTION")
             .stdout(Stdio::from(log.try_clone().unwrap()))
@@ -228,7 +270,8 @@ impl ChildServer {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let log = std::fs::read_to_string(dir.join(format!("server-{}.log", self.port))).unwrap_or_default();
+        let log = std::fs::read_to_string(dir.join(format!("server-{}.log", self.port)))
+            .unwrap_or_default();
         panic!("server did not start on port {}:\n{log}", self.port);
     }
 
@@ -261,5 +304,8 @@ impl Drop for ChildServer {
 }
 
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
 }

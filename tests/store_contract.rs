@@ -1,0 +1,178 @@
+//! One contract, every store: the same assertions run against the memory
+//! store and a real SQLite file.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use updater::domain::{
+    Application, ApplicationConfig, ChecksumType, Release, ReleaseKey, parse_version,
+};
+use updater::store::{MemoryStore, SqliteStore, Store, StoreError};
+
+fn application(id: &str) -> Application {
+    let at = Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).unwrap();
+    Application {
+        id: id.into(),
+        name: format!("App {id}"),
+        description: "An application\nwith two lines".into(),
+        platforms: vec!["linux".into(), "darwin".into()],
+        config: ApplicationConfig {
+            allow_prerelease: true,
+            min_version: Some("1.0.0".into()),
+            custom_fields: BTreeMap::from([("team".into(), "desktop".into())]),
+            ..Default::default()
+        },
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn key(app: &str, version: &str) -> ReleaseKey {
+    ReleaseKey {
+        application_id: app.into(),
+        version: parse_version(version).unwrap(),
+        platform: "linux".into(),
+        architecture: "amd64".into(),
+    }
+}
+
+fn release(app: &str, version: &str) -> Release {
+    let at = Utc.with_ymd_and_hms(2025, 2, 3, 4, 5, 6).unwrap()
+        + chrono::Duration::microseconds(123_456);
+    Release {
+        key: key(app, version),
+        channel: "beta".into(),
+        download_url: format!("https://cdn.example.com/{app}-{version}"),
+        checksum: "ab".repeat(64),
+        checksum_type: ChecksumType::Sha512,
+        file_size: u64::from(u32::MAX) + 7,
+        release_notes: "Notes ✓".into(),
+        release_date: at,
+        required: true,
+        minimum_version: Some(parse_version("0.9.0").unwrap()),
+        metadata: BTreeMap::from([("k".into(), "v".into())]),
+        signature: Some("untrusted comment: sig\nRWQ=".into()),
+        created_at: at,
+    }
+}
+
+async fn contract(store: Arc<dyn Store>) {
+    let empty = store.load().await.unwrap();
+    assert!(empty.applications.is_empty() && empty.releases.is_empty());
+    store.ping().await.unwrap();
+
+    store.insert_application(&application("a")).await.unwrap();
+    assert!(matches!(
+        store.insert_application(&application("a")).await,
+        Err(StoreError::Conflict)
+    ));
+
+    let r1 = release("a", "1.0.0");
+    store.insert_release(&r1).await.unwrap();
+    assert!(
+        matches!(store.insert_release(&r1).await, Err(StoreError::Conflict)),
+        "no overwrite"
+    );
+    assert!(
+        matches!(
+            store.insert_release(&release("ghost", "1.0.0")).await,
+            Err(StoreError::NotFound)
+        ),
+        "a release needs its application"
+    );
+    store
+        .insert_release(&release("a", "1.1.0-rc.1"))
+        .await
+        .unwrap();
+
+    let snapshot = store.load().await.unwrap();
+    assert_eq!(
+        snapshot.applications,
+        vec![application("a")],
+        "applications round-trip exactly"
+    );
+    let stored = snapshot.releases.iter().find(|r| r.key == r1.key).unwrap();
+    assert_eq!(stored, &r1, "releases round-trip exactly");
+    assert_eq!(snapshot.releases.len(), 2);
+
+    let mut renamed = application("a");
+    renamed.name = "Renamed".into();
+    store.update_application(&renamed).await.unwrap();
+    assert!(matches!(
+        store.update_application(&application("zzz")).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.load().await.unwrap().applications[0].name, "Renamed");
+
+    store.delete_release(&key("a", "1.0.0")).await.unwrap();
+    assert!(matches!(
+        store.delete_release(&key("a", "1.0.0")).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.load().await.unwrap().releases.len(), 1);
+
+    store.insert_application(&application("b")).await.unwrap();
+    store.insert_release(&release("b", "2.0.0")).await.unwrap();
+    store.delete_application("a").await.unwrap();
+    assert!(matches!(
+        store.delete_application("a").await,
+        Err(StoreError::NotFound)
+    ));
+    let after = store.load().await.unwrap();
+    assert_eq!(after.applications.len(), 1);
+    assert!(
+        after.releases.iter().all(|r| r.key.application_id == "b"),
+        "releases go with their application"
+    );
+}
+
+#[tokio::test]
+async fn memory_store_meets_the_contract() {
+    contract(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test]
+async fn sqlite_store_meets_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("contract.db"), Duration::from_secs(5))
+        .await
+        .unwrap();
+    contract(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn sqlite_data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reopen.db");
+    {
+        let store = SqliteStore::open(&path, Duration::from_secs(5))
+            .await
+            .unwrap();
+        store
+            .insert_application(&application("kept"))
+            .await
+            .unwrap();
+        store
+            .insert_release(&release("kept", "3.0.0"))
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    let reopened = SqliteStore::open(&path, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let snapshot = reopened.load().await.unwrap();
+    assert_eq!(snapshot.applications.len(), 1);
+    assert_eq!(snapshot.releases, vec![release("kept", "3.0.0")]);
+}
+
+#[tokio::test]
+async fn sqlite_reports_an_unusable_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let result = SqliteStore::open(&blocker.join("db.sqlite"), Duration::from_secs(1)).await;
+    assert!(matches!(result, Err(StoreError::Unavailable(_))));
+}
