@@ -840,13 +840,10 @@ fn protected_routes() -> Vec<(&'static str, &'static str, Option<Value>, &'stati
 }
 
 fn allowed(key: &str, needed: &str) -> bool {
-    match (key, needed) {
-        ("admin", _) => true,
-        ("write", "read" | "write") => true,
-        ("read", "read") => true,
-        ("monitor", "monitor") => true,
-        _ => false,
-    }
+    matches!(
+        (key, needed),
+        ("admin", _) | ("write", "read" | "write") | ("read", "read") | ("monitor", "monitor")
+    )
 }
 
 #[tokio::test]
