@@ -237,6 +237,10 @@ pub fn write_config(dir: &Path, extra_yaml: &str) -> PathBuf {
 
 impl ChildServer {
     pub fn spawn(dir: &Path, port: u16) -> Self {
+        Self::spawn_with_env(dir, port, &[])
+    }
+
+    pub fn spawn_with_env(dir: &Path, port: u16, env: &[(&str, &str)]) -> Self {
         let config = dir.join("config.yaml");
         let log = std::fs::File::create(dir.join(format!("server-{port}.log"))).unwrap();
         let child = Command::new(binary())
@@ -249,6 +253,7 @@ impl ChildServer {
             ])
             .env("UPDATER_SERVER__PORT", port.to_string())
             .env_remove("UPDATER_CONFIG_SECTION")
+            .envs(env.iter().copied())
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()
