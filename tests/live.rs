@@ -480,3 +480,68 @@ fn serves_tls_with_hsts_and_the_probe_speaks_tls() {
         "{response}"
     );
 }
+
+#[tokio::test]
+async fn a_request_that_takes_too_long_gets_a_json_408() {
+    let mut settings = test_settings();
+    settings.server.request_timeout = Duration::from_millis(500);
+    let server = LiveServer::start(settings).await;
+    let addr = server.addr;
+    let reply = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        // Promise a body and never send it.
+        write!(
+            stream,
+            "POST /api/v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+        )
+        .unwrap();
+        let mut out = vec![0u8; 4096];
+        let n = stream.read(&mut out).unwrap_or(0);
+        String::from_utf8_lossy(&out[..n]).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(reply.contains("\"code\":\"REQUEST_TIMEOUT\""), "{reply}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_wait_for_a_free_slot() {
+    let mut settings = test_settings();
+    settings.server.max_connections = 1;
+    let server = LiveServer::start(settings).await;
+    let addr = server.addr;
+    let (waited, reply) = tokio::task::spawn_blocking(move || {
+        let holder = TcpStream::connect(addr).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let mut second = TcpStream::connect(addr).unwrap();
+        second
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        second
+            .set_read_timeout(Some(Duration::from_millis(700)))
+            .unwrap();
+        let mut buffer = [0u8; 16];
+        let waited = second.read(&mut buffer).is_err();
+        drop(holder);
+        second
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut out = Vec::new();
+        let _ = second.read_to_end(&mut out);
+        (waited, String::from_utf8_lossy(&out).into_owned())
+    })
+    .await
+    .unwrap();
+    assert!(
+        waited,
+        "the second connection is not served while the only slot is taken"
+    );
+    assert!(
+        reply.starts_with("HTTP/1.1 200"),
+        "served once the slot frees: {reply}"
+    );
+    server.stop().await;
+}

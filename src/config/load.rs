@@ -73,8 +73,8 @@ enum Scope {
 }
 
 pub fn load(options: &LoadOptions) -> Result<Loaded, ConfigError> {
-    let mut loaded = build(options, Scope::All)?;
-    let errors = validate::validate(&loaded.settings, &mut loaded.warnings);
+    let (mut loaded, mut errors) = build(options, Scope::All)?;
+    errors.extend(validate::validate(&loaded.settings, &mut loaded.warnings));
     if errors.is_empty() {
         Ok(loaded)
     } else {
@@ -84,10 +84,15 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, ConfigError> {
 
 /// The server settings alone, as the `-health-check` probe needs them.
 pub fn load_server_only(options: &LoadOptions) -> Result<ServerSettings, ConfigError> {
-    build(options, Scope::ServerOnly).map(|l| l.settings.server)
+    match build(options, Scope::ServerOnly)? {
+        (loaded, errors) if errors.is_empty() => Ok(loaded.settings.server),
+        (_, errors) => Err(ConfigError { errors }),
+    }
 }
 
-fn build(options: &LoadOptions, scope: Scope) -> Result<Loaded, ConfigError> {
+/// Settings as complete as the input allows, with every problem found. Only
+/// an unreadable file or an unknown section stops early.
+fn build(options: &LoadOptions, scope: Scope) -> Result<(Loaded, Vec<String>), ConfigError> {
     let env = &options.env;
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -186,18 +191,83 @@ fn build(options: &LoadOptions, scope: Scope) -> Result<Loaded, ConfigError> {
         }
     }
 
-    if !errors.is_empty() {
-        return Err(ConfigError { errors });
-    }
-    let settings: Settings = serde_path_to_error::deserialize(tree).map_err(|e| ConfigError {
-        errors: vec![format!("`{}`: {}", e.path(), e.inner())],
-    })?;
-    Ok(Loaded {
+    let settings = deserialize_collecting(tree, &schema, &mut errors);
+    let loaded = Loaded {
         settings,
         section,
         source,
         warnings,
-    })
+    };
+    Ok((loaded, errors))
+}
+
+/// serde stops at the first bad value; to report them all, each bad value is
+/// recorded, put back to its default, and deserialization tried again.
+fn deserialize_collecting(mut tree: Value, schema: &Value, errors: &mut Vec<String>) -> Settings {
+    const MAX_VALUE_ERRORS: usize = 64;
+    for _ in 0..MAX_VALUE_ERRORS {
+        match serde_path_to_error::deserialize::<_, Settings>(tree.clone()) {
+            Ok(settings) => return settings,
+            Err(error) => {
+                errors.push(format!("`{}`: {}", error.path(), error.inner()));
+                let segments: Vec<serde_path_to_error::Segment> =
+                    error.path().iter().cloned().collect();
+                if !reset_to_default(&mut tree, schema, &segments) {
+                    break;
+                }
+            }
+        }
+    }
+    Settings::default()
+}
+
+/// Puts the value at `segments` back to its default (a list element is removed).
+fn reset_to_default(
+    tree: &mut Value,
+    schema: &Value,
+    segments: &[serde_path_to_error::Segment],
+) -> bool {
+    use serde_path_to_error::Segment;
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut node = tree;
+    let mut schema = Some(schema.clone());
+    let mut path = String::new();
+    for segment in parents {
+        match (segment, node) {
+            (Segment::Map { key }, Value::Object(children)) => {
+                let Some(child) = children.get_mut(key) else {
+                    return false;
+                };
+                node = child;
+                schema = schema.and_then(|s| s.get(key).cloned());
+                path = join(&path, key);
+            }
+            (Segment::Seq { index }, Value::Array(items)) => {
+                let Some(child) = items.get_mut(*index) else {
+                    return false;
+                };
+                node = child;
+                schema = Some(list_item_schema(&path));
+            }
+            _ => return false,
+        }
+    }
+    match (last, node) {
+        (Segment::Seq { index }, Value::Array(items)) if *index < items.len() => {
+            items.remove(*index);
+            true
+        }
+        (Segment::Map { key }, Value::Object(children)) => {
+            match schema.and_then(|s| s.get(key).cloned()) {
+                Some(default) => children.insert(key.clone(), default),
+                None => children.remove(key),
+            };
+            true
+        }
+        _ => false,
+    }
 }
 
 fn config_path(options: &LoadOptions) -> Option<PathBuf> {
@@ -289,10 +359,14 @@ fn conform(
     label: &str,
     errors: &mut Vec<String>,
 ) -> Value {
+    // A string is echoed only where a number or boolean was expected and the
+    // key is not secret-like: elsewhere it may be a secret put in the wrong place.
+    let reveal = schema.is_number() || schema.is_boolean();
+    let reveal = reveal && !path.contains("key") && !path.contains("secret");
     let wrong = |errors: &mut Vec<String>, expected: &str, found: &Value| {
         errors.push(format!(
             "{label} `{path}`: expected {expected}, found {}",
-            describe(found)
+            describe(found, reveal)
         ));
     };
     match schema {
@@ -325,7 +399,7 @@ fn conform(
                     match serde_norway::from_str::<Value>(&s) {
                         Ok(Value::Array(items)) => items,
                         _ => {
-                            errors.push(format!("{label} `{path}`: `{s}` is not a valid list"));
+                            errors.push(format!("{label} `{path}`: not a valid list"));
                             return Value::Array(Vec::new());
                         }
                     }
@@ -397,12 +471,13 @@ fn conform(
     }
 }
 
-fn describe(value: &Value) -> String {
+fn describe(value: &Value, reveal_strings: bool) -> String {
     match value {
         Value::Null => "nothing".into(),
         Value::Bool(b) => format!("`{b}`"),
         Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("\"{}\"", s.escape_debug()),
+        Value::String(s) if reveal_strings && s.len() <= 64 => format!("\"{}\"", s.escape_debug()),
+        Value::String(_) => "a string".into(),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a mapping".into(),
     }
