@@ -1,5 +1,6 @@
 //! Command line: `updater [serve]`, `updater config check`, `updater -health-check`.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -91,7 +92,12 @@ fn check(options: &LoadOptions) -> ExitCode {
             }
             let rendered = serde_norway::to_string(&loaded.settings)
                 .unwrap_or_else(|e| format!("# cannot render: {e}\n"));
-            println!("# configuration OK: {}\n{rendered}", describe(&loaded));
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = writeln!(
+                std::io::stdout(),
+                "# configuration OK: {}\n{rendered}",
+                describe(&loaded)
+            );
             ExitCode::SUCCESS
         }
         Err(error) => {

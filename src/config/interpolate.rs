@@ -148,7 +148,8 @@ fn resolve(expr: &str, env: &Env, warnings: &mut Vec<String>) -> Result<String, 
     match env.value_or_file(name, warnings)? {
         Some(value) if !(value.is_empty() && default.is_some()) => Ok(value),
         _ => match default {
-            Some(default) => interpolate(default, env, warnings),
+            Some(default) => interpolate(default, env, warnings)
+                .map_err(|e| format!("environment variable {name} is not set (nor {name}_FILE) and its default failed: {e}")),
             None => Err(format!(
                 "environment variable {name} is not set (nor {name}_FILE)"
             )),
