@@ -13,6 +13,7 @@ pub use catalog::{
 pub use model::{Application, ApplicationConfig, ChecksumType, Release, ReleaseKey};
 pub use platform::{
     DEFAULT_CHANNEL, normalize_architecture, normalize_channel, normalize_platform,
+    parse_architecture, parse_channel, parse_platform,
 };
 pub use version::parse_version;
 

@@ -42,6 +42,32 @@ pub fn normalize_channel(input: &str) -> Option<String> {
 
 pub const DEFAULT_CHANNEL: &str = "stable";
 
+/// [`normalize_platform`], with the message a client sees when it fails.
+pub fn parse_platform(input: &str) -> Result<&'static str, String> {
+    normalize_platform(input).ok_or_else(|| {
+        format!(
+            "unknown platform `{}`; use windows, linux, darwin (macos), android or ios",
+            input.escape_debug()
+        )
+    })
+}
+
+/// [`normalize_architecture`], with the message a client sees when it fails.
+pub fn parse_architecture(input: &str) -> Result<&'static str, String> {
+    normalize_architecture(input).ok_or_else(|| {
+        format!(
+            "unknown architecture `{}`; use amd64 (x86_64), arm64 (aarch64), 386 (i686) or arm (armv7)",
+            input.escape_debug()
+        )
+    })
+}
+
+/// [`normalize_channel`], with the message a client sees when it fails.
+pub fn parse_channel(input: &str) -> Result<String, String> {
+    normalize_channel(input)
+        .ok_or_else(|| "must be 1-32 characters of letters, digits, '-', '_' or '.'".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::domain::validate::{
     FieldErrors, MAX_NAME_LEN, MAX_TEXT_LEN, check_application_id, check_text,
 };
-use crate::domain::{Application, ApplicationConfig, normalize_platform, parse_version};
+use crate::domain::{Application, ApplicationConfig, parse_platform, parse_version};
 use crate::registry::WriteError;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -166,16 +166,10 @@ fn normalize_platforms(platforms: &[String], errors: &mut FieldErrors) -> Vec<St
     }
     let mut normalized: Vec<String> = Vec::new();
     for platform in platforms {
-        match normalize_platform(platform) {
-            Some(p) if !normalized.iter().any(|n| n == p) => normalized.push(p.to_string()),
-            Some(_) => {}
-            None => errors.add(
-                "platforms",
-                format!(
-                    "unknown platform `{}`; use windows, linux, darwin, android or ios",
-                    platform.escape_debug()
-                ),
-            ),
+        match parse_platform(platform) {
+            Ok(p) if !normalized.iter().any(|n| n == p) => normalized.push(p.to_string()),
+            Ok(_) => {}
+            Err(e) => errors.add("platforms", e),
         }
     }
     normalized

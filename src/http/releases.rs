@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::auth::{AdminAccess, Authorized, ReadAccess, WriteAccess};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery, valid_app_id};
+use super::extract::{ApiJson, ApiQuery, parse_target, valid_app_id};
 use super::pagination::{PageInfo, Paging};
 use crate::app::AppState;
 use crate::domain::validate::{
@@ -20,8 +20,8 @@ use crate::domain::validate::{
     check_metadata, check_text,
 };
 use crate::domain::{
-    ChecksumType, DEFAULT_CHANNEL, Release, ReleaseFilter, ReleaseKey, ReleaseSortField,
-    normalize_architecture, normalize_channel, normalize_platform, parse_version,
+    ChecksumType, Release, ReleaseFilter, ReleaseKey, ReleaseSortField, parse_architecture,
+    parse_channel, parse_platform, parse_version,
 };
 use crate::registry::WriteError;
 
@@ -139,30 +139,21 @@ fn release_filter(params: &ListReleasesParams) -> Result<ReleaseFilter, ApiError
         platforms.extend(list.split(',').map(str::trim).filter(|p| !p.is_empty()));
     }
     for platform in platforms {
-        match normalize_platform(platform) {
-            Some(p) => filter.platforms.push(p.to_string()),
-            None => errors.add(
-                "platform",
-                format!("unknown platform `{}`", platform.escape_debug()),
-            ),
+        match parse_platform(platform) {
+            Ok(p) => filter.platforms.push(p.to_string()),
+            Err(e) => errors.add("platform", e),
         }
     }
     if let Some(arch) = &params.architecture {
-        match normalize_architecture(arch) {
-            Some(a) => filter.architecture = Some(a.to_string()),
-            None => errors.add(
-                "architecture",
-                format!("unknown architecture `{}`", arch.escape_debug()),
-            ),
+        match parse_architecture(arch) {
+            Ok(a) => filter.architecture = Some(a.to_string()),
+            Err(e) => errors.add("architecture", e),
         }
     }
     if let Some(channel) = &params.channel {
-        match normalize_channel(channel) {
-            Some(c) => filter.channel = Some(c),
-            None => errors.add(
-                "channel",
-                "must be 1-32 characters of letters, digits, '-', '_' or '.'",
-            ),
+        match parse_channel(channel) {
+            Ok(c) => filter.channel = Some(c),
+            Err(e) => errors.add("channel", e),
         }
     }
     if let Some(version) = &params.version {
@@ -264,6 +255,10 @@ fn build_release(
     app_id: &str,
     body: RegisterReleaseRequest,
 ) -> Result<Release, ApiError> {
+    let listed_platforms = state
+        .registry
+        .read(|c| c.application(app_id).map(|a| a.platforms.clone()))
+        .ok_or_else(|| ApiError::application_not_found(app_id))?;
     let mut errors = FieldErrors::default();
     if body
         .application_id
@@ -278,27 +273,12 @@ fn build_release(
     let version = parse_version(&body.version)
         .map_err(|e| errors.add("version", e))
         .ok();
-    let platform = normalize_platform(&body.platform);
-    if platform.is_none() {
-        errors.add(
-            "platform",
-            "must be one of windows, linux, darwin (macos), android, ios",
-        );
-    }
-    let architecture = normalize_architecture(&body.architecture);
-    if architecture.is_none() {
-        errors.add(
-            "architecture",
-            "must be one of amd64 (x86_64), arm64 (aarch64), 386 (i686), arm (armv7)",
-        );
-    }
-    let channel = normalize_channel(body.channel.as_deref().unwrap_or(DEFAULT_CHANNEL));
-    if channel.is_none() {
-        errors.add(
-            "channel",
-            "must be 1-32 characters of letters, digits, '-', '_' or '.'",
-        );
-    }
+    let target = parse_target(
+        &body.platform,
+        &body.architecture,
+        body.channel.as_deref(),
+        &mut errors,
+    );
     let allow_http = state.settings.security.allow_http_download_urls;
     if let Err(e) = check_download_url(&body.download_url, allow_http) {
         errors.add("download_url", e);
@@ -349,42 +329,23 @@ fn build_release(
             errors.add("signature", e);
         }
     }
-    if let Some(platform) = platform {
-        let listed = state.registry.read(|c| {
-            c.application(app_id).map(|a| {
-                (
-                    a.platforms.iter().any(|p| p == platform),
-                    a.platforms.join(", "),
-                )
-            })
-        });
-        match listed {
-            None => return Err(ApiError::application_not_found(app_id)),
-            Some((false, platforms)) => errors.add(
+    if let Some(target) = &target {
+        let platform = target.platform;
+        if !listed_platforms.iter().any(|p| p == platform) {
+            errors.add(
                 "platform",
-                format!("application '{app_id}' does not list platform '{platform}' (it lists: {platforms})"),
-            ),
-            Some((true, _)) => {}
+                format!(
+                    "application '{app_id}' does not list platform '{platform}' (it lists: {})",
+                    listed_platforms.join(", ")
+                ),
+            );
         }
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let (
-        Some(version),
-        Some(platform),
-        Some(architecture),
-        Some(channel),
-        Some(checksum_type),
-        Some(checksum),
-    ) = (
-        version,
-        platform,
-        architecture,
-        channel,
-        checksum_type,
-        checksum,
-    )
+    let (Some(version), Some(target), Some(checksum_type), Some(checksum)) =
+        (version, target, checksum_type, checksum)
     else {
         unreachable!("every missing part added a field error");
     };
@@ -393,10 +354,10 @@ fn build_release(
         key: ReleaseKey {
             application_id: app_id.to_string(),
             version,
-            platform: platform.to_string(),
-            architecture: architecture.to_string(),
+            platform: target.platform.to_string(),
+            architecture: target.architecture.to_string(),
         },
-        channel,
+        channel: target.channel,
         download_url: body.download_url,
         checksum,
         checksum_type,
@@ -494,14 +455,12 @@ async fn delete_release(
     let version = parse_version(&version)
         .map_err(|e| errors.add("version", e))
         .ok();
-    let platform = normalize_platform(&platform);
-    if platform.is_none() {
-        errors.add("platform", "unknown platform");
-    }
-    let architecture = normalize_architecture(&arch);
-    if architecture.is_none() {
-        errors.add("arch", "unknown architecture");
-    }
+    let platform = parse_platform(&platform)
+        .map_err(|e| errors.add("platform", e))
+        .ok();
+    let architecture = parse_architecture(&arch)
+        .map_err(|e| errors.add("arch", e))
+        .ok();
     let (Some(version), Some(platform), Some(architecture)) = (version, platform, architecture)
     else {
         return Err(ApiError::validation(errors));

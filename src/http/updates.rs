@@ -12,13 +12,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery, valid_app_id};
+use super::extract::{ApiJson, ApiQuery, parse_target, valid_app_id};
 use crate::app::AppState;
 use crate::domain::validate::FieldErrors;
-use crate::domain::{
-    DEFAULT_CHANNEL, Release, UpdateDecision, UpdateQuery, normalize_architecture,
-    normalize_channel, normalize_platform, parse_version,
-};
+use crate::domain::{Release, UpdateDecision, UpdateQuery, parse_version};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -131,47 +128,6 @@ pub struct LatestVersionResponse {
     signature: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     metadata: Option<BTreeMap<String, String>>,
-}
-
-/// A client's target, normalised, or every problem with it.
-struct Target {
-    platform: &'static str,
-    architecture: &'static str,
-    channel: String,
-}
-
-fn parse_target(
-    platform: &str,
-    architecture: &str,
-    channel: Option<&str>,
-    errors: &mut FieldErrors,
-) -> Option<Target> {
-    let platform = normalize_platform(platform);
-    if platform.is_none() {
-        errors.add(
-            "platform",
-            "must be one of windows, linux, darwin (macos), android, ios",
-        );
-    }
-    let architecture = normalize_architecture(architecture);
-    if architecture.is_none() {
-        errors.add(
-            "architecture",
-            "must be one of amd64 (x86_64), arm64 (aarch64), 386 (i686), arm (armv7)",
-        );
-    }
-    let channel = normalize_channel(channel.unwrap_or(DEFAULT_CHANNEL));
-    if channel.is_none() {
-        errors.add(
-            "channel",
-            "must be 1-32 characters of letters, digits, '-', '_' or '.'",
-        );
-    }
-    Some(Target {
-        platform: platform?,
-        architecture: architecture?,
-        channel: channel?,
-    })
 }
 
 struct CheckInput<'a> {
