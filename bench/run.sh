@@ -159,6 +159,10 @@ start_nginx() { # dir (containing check.json)
     local dir="$1"
     mkdir -p "$dir/www" "$dir/tmp"
     cp "$dir/check.json" "$dir/www/check.json"
+    # nginx workers run as an unprivileged user (www-data when started as root):
+    # let them reach the document root inside the private mktemp directory.
+    chmod a+rx "$WORK" "$dir" "$dir/www"
+    chmod a+r "$dir/www/check.json"
     cat >"$dir/nginx.conf" <<EOF
 daemon off;
 worker_processes $NGINX_WORKERS;
