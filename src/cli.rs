@@ -56,7 +56,7 @@ enum ConfigCommand {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     if cli.health_check {
-        return crate::probe::run(&[]);
+        return crate::probe::run(cli.config, cli.section);
     }
     let mut options = LoadOptions::from_process(cli.config, cli.section);
     match cli.command {

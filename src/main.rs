@@ -7,7 +7,7 @@ fn main() -> ExitCode {
     // clap cannot parse the single-dash long flag `-health-check`, and the
     // probe must not start a runtime or read secrets: dispatch before clap.
     match args.get(1).and_then(|a| a.to_str()) {
-        Some("-health-check" | "--health-check") => updater::probe::run(&args[2..]),
+        Some("-health-check" | "--health-check") => updater::probe::run_from_args(&args[2..]),
         _ => updater::cli::run(),
     }
 }

@@ -19,8 +19,20 @@ use crate::config::{LoadOptions, ServerSettings, load_server_only};
 
 const TIMEOUT: Duration = Duration::from_secs(2);
 
-pub fn run(args: &[OsString]) -> ExitCode {
-    match probe(args) {
+/// `updater -health-check [--config PATH] [--section NAME]`.
+pub fn run_from_args(args: &[OsString]) -> ExitCode {
+    match parse_args(args) {
+        Ok((config, section)) => run(config, section),
+        Err(problem) => report(Err(problem)),
+    }
+}
+
+pub fn run(config: Option<PathBuf>, section: Option<String>) -> ExitCode {
+    report(probe(config, section))
+}
+
+fn report(result: Result<String, String>) -> ExitCode {
+    match result {
         Ok(line) => {
             println!("healthy: {line}");
             ExitCode::SUCCESS
@@ -37,30 +49,21 @@ fn parse_args(args: &[OsString]) -> Result<(Option<PathBuf>, Option<String>), St
     let mut section = None;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
-        let value = || -> Result<OsString, String> {
-            Err(format!("{} needs a value", arg.to_string_lossy()))
+        let mut value = || {
+            iter.next()
+                .cloned()
+                .ok_or_else(|| format!("{} needs a value", arg.to_string_lossy()))
         };
         match arg.to_str() {
-            Some("--config") => {
-                config = Some(PathBuf::from(iter.next().cloned().map_or_else(value, Ok)?))
-            }
-            Some("--section") => {
-                section = Some(
-                    iter.next()
-                        .cloned()
-                        .map_or_else(value, Ok)?
-                        .to_string_lossy()
-                        .into_owned(),
-                );
-            }
+            Some("--config") => config = Some(PathBuf::from(value()?)),
+            Some("--section") => section = Some(value()?.to_string_lossy().into_owned()),
             _ => return Err(format!("unexpected argument {}", arg.to_string_lossy())),
         }
     }
     Ok((config, section))
 }
 
-fn probe(args: &[OsString]) -> Result<String, String> {
-    let (config, section) = parse_args(args)?;
+fn probe(config: Option<PathBuf>, section: Option<String>) -> Result<String, String> {
     let server = load_server_only(&LoadOptions::from_process(config, section)).map_err(|e| {
         format!(
             "cannot read the server configuration: {}",

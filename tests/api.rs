@@ -1195,3 +1195,56 @@ async fn openapi_document_matches_the_snapshot() {
         );
     }
 }
+
+#[tokio::test]
+async fn register_reports_every_problem_and_bounds_file_size() {
+    let app = router().await;
+    seed(&app, "bounds", &[]).await;
+    let mut body = release_body("1.0.0");
+    body["platform"] = json!("ios");
+    body["architecture"] = json!("mips");
+    body["file_size"] = json!(u64::MAX);
+    let reply = call(
+        &app,
+        "POST",
+        "/api/v1/updates/bounds/register",
+        Some(WRITE_KEY),
+        Some(body),
+    )
+    .await;
+    assert_error(&reply, 422, "VALIDATION_ERROR");
+    for field in ["platform", "architecture", "file_size"] {
+        assert!(
+            reply.body["details"][field].is_string(),
+            "{field}: {}",
+            reply.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn rate_limited_answers_carry_the_security_headers() {
+    let mut settings = test_settings();
+    settings.security.rate_limit.enabled = true;
+    settings.security.rate_limit.requests_per_minute = 1;
+    settings.security.rate_limit.burst = 1;
+    let app = router_with(settings).await;
+    call(&app, "GET", "/api/v1/openapi.json", None, None).await;
+    let limited = call(&app, "GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.headers["x-content-type-options"], "nosniff");
+    assert_eq!(limited.headers["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn hsts_is_sent_when_serving_tls() {
+    let mut settings = test_settings();
+    settings.server.tls.cert_file = "cert.pem".into();
+    settings.server.tls.key_file = "key.pem".into();
+    let app = router_with(settings).await;
+    let reply = call(&app, "GET", "/health", None, None).await;
+    assert_eq!(
+        reply.headers["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
+}

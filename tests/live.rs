@@ -545,3 +545,25 @@ async fn connections_beyond_the_limit_wait_for_a_free_slot() {
     );
     server.stop().await;
 }
+
+#[test]
+fn the_long_flag_honours_config_and_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let port = free_port();
+    let _server = ChildServer::spawn(dir.path(), port);
+    let output = Command::new(binary())
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--section",
+            "test",
+            "--health-check",
+        ])
+        .env("UPDATER_SERVER__PORT", port.to_string())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains(&format!(":{port}/health")), "{text}");
+}

@@ -309,7 +309,8 @@ fn interpolate_tree(
             Ok(resolved) => Value::String(resolved),
             Err(e) => {
                 errors.push(format!("{label} `{path}`: {e}"));
-                Value::String(s)
+                // Reported once: the key falls back to its default.
+                Value::Null
             }
         },
         Value::Array(items) => Value::Array(
@@ -359,6 +360,11 @@ fn conform(
     label: &str,
     errors: &mut Vec<String>,
 ) -> Value {
+    // An explicit `~` (or a reference that failed, already reported) means
+    // "the default".
+    if value.is_null() {
+        return schema.clone();
+    }
     // A string is echoed only where a number or boolean was expected and the
     // key is not secret-like: elsewhere it may be a secret put in the wrong place.
     let reveal = schema.is_number() || schema.is_boolean();

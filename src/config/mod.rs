@@ -98,7 +98,7 @@ impl Default for ServerSettings {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TlsSettings {
-    /// PEM certificate chain; TLS is on when both files are set.
+    /// PEM certificate chain. Setting either file turns TLS on; both are required.
     pub cert_file: String,
     /// PEM private key.
     pub key_file: String,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub struct ApplicationConfig {
     pub update_check_url: String,
     pub auto_update: bool,
-    /// Seconds between client checks (advisory, echoed to clients).
+    /// Seconds between client checks: advisory, stored and returned with the application.
     pub update_interval: i64,
     /// Every offered update is mandatory.
     pub required_update: bool,

@@ -77,7 +77,8 @@ fn field_name(path: &str, message: &str, fallback: &str) -> String {
     quoted.unwrap_or(fallback).to_string()
 }
 
-/// Query parameters; an unknown, repeated or malformed parameter is a 422.
+/// Query parameters; a repeated or malformed parameter is a 422, and so is an
+/// unknown one where the target type denies unknown fields.
 pub struct ApiQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {

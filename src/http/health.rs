@@ -52,7 +52,7 @@ pub struct ComponentHealth {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct BuildInfo {
     version: &'static str,
-    rustc_target: &'static str,
+    arch: &'static str,
     profile: &'static str,
 }
 
@@ -116,7 +116,7 @@ fn health_body(state: &AppState, parts: &Parts) -> HealthResponse {
     ]));
     body.build = Some(BuildInfo {
         version: VERSION,
-        rustc_target: std::env::consts::ARCH,
+        arch: std::env::consts::ARCH,
         profile: if cfg!(debug_assertions) {
             "debug"
         } else {

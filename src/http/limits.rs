@@ -143,9 +143,8 @@ fn is_probe(path: &str) -> bool {
     matches!(path, "/health" | "/health/ready" | "/api/v1/health")
 }
 
-/// Resolves the client IP for everything after it, and applies the per-IP
-/// request limit (probes are exempt, so a busy client cannot fail them).
-pub async fn client_ip_and_rate_limit(
+/// Resolves the client IP for everything after it (logs, limits, auth).
+pub async fn client_ip(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
@@ -156,9 +155,16 @@ pub async fn client_ip_and_rate_limit(
         .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
     let ip = state.client_ips.resolve(peer, request.headers());
     request.extensions_mut().insert(ClientIp(ip));
-    if let Some(limiter) = &state.request_limiter
-        && !is_probe(request.uri().path())
-        && let Err(wait) = limiter.check(ip)
+    next.run(request).await
+}
+
+/// The per-IP request limit. Probes are exempt, so a busy client cannot fail them.
+pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if let (Some(limiter), Some(ClientIp(ip))) = (
+        &state.request_limiter,
+        request.extensions().get::<ClientIp>(),
+    ) && !is_probe(request.uri().path())
+        && let Err(wait) = limiter.check(*ip)
     {
         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
         return ApiError::too_many_requests(seconds).into_response();

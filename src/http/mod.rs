@@ -98,7 +98,13 @@ pub fn build_router(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(server.max_body_bytes))
         .layer(axum::extract::DefaultBodyLimit::max(server.max_body_bytes))
-        .layer(from_fn(error::json_errors))
+        .layer(from_fn_with_state(state.clone(), limits::rate_limit))
+        .layer(from_fn(error::json_errors));
+    // Inside the header layers, so preflight answers carry them too.
+    if let Some(cors) = cors_layer(&server.cors.allowed_origins, server.cors.max_age) {
+        router = router.layer(cors);
+    }
+    router = router
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -121,15 +127,9 @@ pub fn build_router(state: AppState) -> Router {
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
         ));
     }
-    if let Some(cors) = cors_layer(&server.cors.allowed_origins, server.cors.max_age) {
-        router = router.layer(cors);
-    }
     router
         .layer(from_fn(observe::access_log))
-        .layer(from_fn_with_state(
-            state.clone(),
-            limits::client_ip_and_rate_limit,
-        ))
+        .layer(from_fn_with_state(state.clone(), limits::client_ip))
         .layer(from_fn(observe::request_id))
         .with_state(state)
 }

@@ -20,8 +20,8 @@ use crate::domain::validate::{
     check_metadata, check_text,
 };
 use crate::domain::{
-    ChecksumType, Release, ReleaseFilter, ReleaseKey, ReleaseSortField, parse_architecture,
-    parse_channel, parse_platform, parse_version,
+    ChecksumType, Release, ReleaseFilter, ReleaseKey, ReleaseSortField, normalize_platform,
+    parse_architecture, parse_channel, parse_platform, parse_version,
 };
 use crate::registry::WriteError;
 
@@ -250,6 +250,9 @@ pub struct RegisterReleaseResponse {
     created_at: DateTime<Utc>,
 }
 
+/// Sizes up to 2^63 - 1 bytes: what every store can hold as a signed 64-bit integer.
+const MAX_FILE_SIZE: u64 = i64::MAX as u64;
+
 fn build_release(
     state: &AppState,
     app_id: &str,
@@ -279,6 +282,12 @@ fn build_release(
         body.channel.as_deref(),
         &mut errors,
     );
+    if body.file_size > MAX_FILE_SIZE {
+        errors.add(
+            "file_size",
+            format!("must be at most {MAX_FILE_SIZE} bytes"),
+        );
+    }
     let allow_http = state.settings.security.allow_http_download_urls;
     if let Err(e) = check_download_url(&body.download_url, allow_http) {
         errors.add("download_url", e);
@@ -329,17 +338,16 @@ fn build_release(
             errors.add("signature", e);
         }
     }
-    if let Some(target) = &target {
-        let platform = target.platform;
-        if !listed_platforms.iter().any(|p| p == platform) {
-            errors.add(
-                "platform",
-                format!(
-                    "application '{app_id}' does not list platform '{platform}' (it lists: {})",
-                    listed_platforms.join(", ")
-                ),
-            );
-        }
+    if let Some(platform) = normalize_platform(&body.platform)
+        && !listed_platforms.iter().any(|p| p == platform)
+    {
+        errors.add(
+            "platform",
+            format!(
+                "application '{app_id}' does not list platform '{platform}' (it lists: {})",
+                listed_platforms.join(", ")
+            ),
+        );
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
