@@ -54,6 +54,36 @@ const fn windows(version: &'static str) -> R {
     }
 }
 
+fn release(
+    version: &str,
+    platform: &str,
+    channel: &str,
+    required: bool,
+    minimum: Option<&str>,
+) -> Release {
+    let now = Utc::now();
+    Release {
+        key: ReleaseKey {
+            application_id: "app".into(),
+            version: parse_version(version).unwrap(),
+            platform: platform.into(),
+            architecture: "amd64".into(),
+        },
+        channel: channel.into(),
+        download_url: format!("https://cdn.example.com/{version}"),
+        checksum: "0".repeat(64),
+        checksum_type: ChecksumType::Sha256,
+        file_size: 1,
+        release_notes: String::new(),
+        release_date: now,
+        required,
+        minimum_version: minimum.map(|m| parse_version(m).unwrap()),
+        metadata: BTreeMap::new(),
+        signature: None,
+        created_at: now,
+    }
+}
+
 fn catalog(releases: &[R], config: ApplicationConfig) -> Catalog {
     let now = Utc::now();
     let mut catalog = Catalog::default();
@@ -67,26 +97,13 @@ fn catalog(releases: &[R], config: ApplicationConfig) -> Catalog {
         updated_at: now,
     }));
     for spec in releases {
-        catalog.apply(Change::ReleaseAdded(Release {
-            key: ReleaseKey {
-                application_id: "app".into(),
-                version: parse_version(spec.version).unwrap(),
-                platform: spec.platform.into(),
-                architecture: "amd64".into(),
-            },
-            channel: spec.channel.into(),
-            download_url: format!("https://cdn.example.com/{}", spec.version),
-            checksum: "0".repeat(64),
-            checksum_type: ChecksumType::Sha256,
-            file_size: 1,
-            release_notes: String::new(),
-            release_date: now,
-            required: spec.required,
-            minimum_version: spec.minimum.map(|m| parse_version(m).unwrap()),
-            metadata: BTreeMap::new(),
-            signature: None,
-            created_at: now,
-        }));
+        catalog.apply(Change::ReleaseAdded(release(
+            spec.version,
+            spec.platform,
+            spec.channel,
+            spec.required,
+            spec.minimum,
+        )));
     }
     catalog
 }
@@ -430,29 +447,15 @@ fn large_catalog_lookups() {
     let versions: Vec<String> = (0..20_000)
         .map(|i| format!("1.{}.{}", i / 100, i % 100))
         .collect();
-    let now = Utc::now();
     let mut catalog = catalog(&[], plain());
     for (i, v) in versions.iter().enumerate() {
-        catalog.apply(Change::ReleaseAdded(Release {
-            key: ReleaseKey {
-                application_id: "app".into(),
-                version: parse_version(v).unwrap(),
-                platform: "linux".into(),
-                architecture: "amd64".into(),
-            },
-            channel: "stable".into(),
-            download_url: "https://cdn.example.com/x".into(),
-            checksum: "0".repeat(64),
-            checksum_type: ChecksumType::Sha256,
-            file_size: 1,
-            release_notes: String::new(),
-            release_date: now,
-            required: i == 10_000,
-            minimum_version: None,
-            metadata: BTreeMap::new(),
-            signature: None,
-            created_at: now,
-        }));
+        catalog.apply(Change::ReleaseAdded(release(
+            v,
+            "linux",
+            "stable",
+            i == 10_000,
+            None,
+        )));
     }
     let old = parse_version("1.0.5").unwrap();
     let query = UpdateQuery {

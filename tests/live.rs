@@ -193,6 +193,16 @@ fn blocking_client() -> reqwest::blocking::Client {
         .unwrap()
 }
 
+fn create_durable_app(client: &reqwest::blocking::Client, base: &str) {
+    let created = client
+        .post(format!("{base}/api/v1/applications"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&app_body("durable"))
+        .send()
+        .unwrap();
+    assert_eq!(created.status(), 201);
+}
+
 fn register(client: &reqwest::blocking::Client, base: &str, version: &str) -> u16 {
     client
         .post(format!("{base}/api/v1/updates/durable/register"))
@@ -229,13 +239,7 @@ fn data_survives_a_restart() {
     let port = free_port();
     let client = blocking_client();
     let mut server = ChildServer::spawn(dir.path(), port);
-    let created = client
-        .post(format!("{}/api/v1/applications", server.base))
-        .bearer_auth(ADMIN_KEY)
-        .json(&app_body("durable"))
-        .send()
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    create_durable_app(&client, &server.base);
     assert_eq!(register(&client, &server.base, "1.0.0"), 201);
     server.signal("TERM");
     assert_eq!(server.wait(Duration::from_secs(20)), Some(0));
@@ -265,13 +269,7 @@ fn acknowledged_writes_survive_kill_9() {
     let port = free_port();
     let client = blocking_client();
     let server = ChildServer::spawn(dir.path(), port);
-    let created = client
-        .post(format!("{}/api/v1/applications", server.base))
-        .bearer_auth(ADMIN_KEY)
-        .json(&app_body("durable"))
-        .send()
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    create_durable_app(&client, &server.base);
     let mut acknowledged = Vec::new();
     for minor in 0..40 {
         let version = format!("1.{minor}.0");
@@ -303,13 +301,7 @@ fn sigterm_drains_an_in_flight_request() {
     let port = free_port();
     let client = blocking_client();
     let mut server = ChildServer::spawn(dir.path(), port);
-    let created = client
-        .post(format!("{}/api/v1/applications", server.base))
-        .bearer_auth(ADMIN_KEY)
-        .json(&app_body("durable"))
-        .send()
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    create_durable_app(&client, &server.base);
 
     let body = release_body("7.0.0").to_string();
     let (first, rest) = body.split_at(body.len() / 2);
