@@ -99,18 +99,19 @@ lint() {
         # Accepted findings, with reasons, are listed in docs/deployment.md.
         check "checkov ($overlay overlay)" checkov --quiet --compact --skip-download \
             --framework kubernetes -f "$WORK/k8s-$overlay.yaml" \
-            --skip-check CKV_K8S_43,CKV_K8S_35,CKV2_K8S_6
+            --skip-check CKV_K8S_43
     done
     check "kubernetes-validate --strict (secret example)" \
         kubernetes-validate --strict -k 1.32.0 --quiet deploy/kubernetes/base/secret.example.yaml
+    # CKV_DOCKER_7 cannot resolve `FROM ${RUST_IMAGE}`; the ARG defaults are pinned tags.
     check "checkov (Dockerfiles)" checkov --quiet --compact --skip-download --framework dockerfile \
-        -f Dockerfile -f Dockerfile.secure
+        --skip-check CKV_DOCKER_7 -f Dockerfile -f Dockerfile.secure
     check "seccomp profile is valid JSON with a default deny" \
         python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); assert p["defaultAction"]=="SCMP_ACT_ERRNO"' \
         deploy/security/seccomp-updater.json
     check "the Kubernetes config section loads" \
         env -i PATH="$PATH" ADMIN_API_KEY="$ADMIN_KEY" MONITORING_API_KEY="$MONITOR_KEY" \
-        cargo run -q --locked -- config check --config deploy/kubernetes/base/config.yaml --section kubernetes
+        sh -c 'cargo run -q --locked -- config check --config deploy/kubernetes/base/config.yaml --section kubernetes >/dev/null' 
 }
 
 # ---------------------------------------------------------------- helpers
