@@ -30,7 +30,10 @@ cleanup() {
     set +e
     docker rm -f "$PREFIX-dev" "$PREFIX-prod" >/dev/null 2>&1
     if [ -f "$WORK/compose-up" ]; then
-        UPDATER_DATA_DEVICE=/dev/null docker-compose -f docker-compose.prod.yml -p "$PREFIX-stack" down -v >/dev/null 2>&1
+        DATA_DEVICE=/dev/null docker-compose -f docker-compose.prod.yml -p "$PREFIX-stack" down -v >/dev/null 2>&1
+    fi
+    if [ -f "$WORK/dev-compose-up" ]; then
+        docker-compose -f docker-compose.yml -p "$PREFIX-dev-stack" down -v >/dev/null 2>&1
     fi
     docker volume rm -f "$PREFIX-data" >/dev/null 2>&1
     for dev in "${LOOP_DEVICES[@]}"; do losetup -d "$dev" 2>/dev/null; done
@@ -85,7 +88,7 @@ lint() {
     log "lint: compose"
     check "docker-compose.yml is valid" docker-compose -f docker-compose.yml config -q
     check "docker-compose.prod.yml is valid" \
-        env UPDATER_DATA_DEVICE=/dev/loop-example docker-compose -f docker-compose.prod.yml config -q
+        env DATA_DEVICE=/dev/loop-example docker-compose -f docker-compose.prod.yml config -q
 
     log "lint: yamllint"
     check "yamllint (compose, config, deploy/)" \
@@ -299,13 +302,15 @@ run_production_compose() {
     LOOP_DEVICES+=("$device")
     docker tag "$SECURE_TAG" updater:secure
     touch "$WORK/compose-up"
-    UPDATER_DATA_DEVICE=$device UPDATER_PORT=$port \
+    DATA_DEVICE=$device HOST_PORT=$port \
         docker-compose -f docker-compose.prod.yml -p "$PREFIX-stack" up -d --no-build >"$WORK/compose.log" 2>&1 \
         || { cat "$WORK/compose.log"; fail "compose up"; return; }
     container=$(docker ps -q --filter "label=com.docker.compose.project=$PREFIX-stack")
     check "compose: healthy" wait_health "$container" healthy 60
     smoke "$base" "$ADMIN_KEY" compose
     inspect_hardening "$container" 1001 compose
+    check "compose: the seccomp profile is ours" sh -c \
+        "docker inspect -f '{{.HostConfig.SecurityOpt}}' $container | grep -q SCMP_ACT_ERRNO"
     check "compose: keys come from secret files" sh -c \
         "docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' $container | grep -q '^ADMIN_API_KEY_FILE=/run/secrets/admin_api_key'"
     check "compose: memory limit 256m" test "$(docker inspect -f '{{.HostConfig.Memory}}' "$container")" = 268435456
@@ -317,9 +322,28 @@ run_production_compose() {
         "docker port $container 8080 | grep -qx '127.0.0.1:$port'"
     check "compose: inter-container communication disabled" sh -c \
         "docker network inspect ${PREFIX}-stack_updater-network -f '{{index .Options \"com.docker.network.bridge.enable_icc\"}}' | grep -qx false"
-    UPDATER_DATA_DEVICE=$device docker-compose -f docker-compose.prod.yml -p "$PREFIX-stack" down -v >/dev/null 2>&1
+    DATA_DEVICE=$device docker-compose -f docker-compose.prod.yml -p "$PREFIX-stack" down -v >/dev/null 2>&1
     rm -f "$WORK/compose-up"
     pass "compose: torn down"
+}
+
+run_development_compose() {
+    log "docker-compose.yml (development stack)"
+    local port container
+    port=$(free_port)
+    docker tag "$DISTROLESS_TAG" updater:dev
+    touch "$WORK/dev-compose-up"
+    DEV_HOST_PORT=$port docker-compose -f docker-compose.yml -p "$PREFIX-dev-stack" up -d --no-build >"$WORK/dev-compose.log" 2>&1 \
+        || { cat "$WORK/dev-compose.log"; fail "dev compose up"; return; }
+    container=$(docker ps -q --filter "label=com.docker.compose.project=$PREFIX-dev-stack")
+    check "dev compose: healthy" wait_health "$container" healthy 60
+    check "dev compose: serves the update check on loopback" sh -c \
+        "curl -sS 'http://127.0.0.1:$port/api/v1/updates/none/check?current_version=1.0.0&platform=linux&architecture=amd64' | grep -q APPLICATION_NOT_FOUND"
+    check "dev compose: read-only root, no capabilities, no-new-privileges" sh -c \
+        "docker inspect -f '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}}' $container | grep -q 'true \\[ALL\\] \\[no-new-privileges:true\\]'"
+    docker-compose -f docker-compose.yml -p "$PREFIX-dev-stack" down -v >/dev/null 2>&1
+    rm -f "$WORK/dev-compose-up"
+    pass "dev compose: torn down"
 }
 
 report_sizes() {
@@ -348,6 +372,7 @@ lint
 build_images
 run_development_example
 run_production_example
+run_development_compose
 run_production_compose
 report_sizes
 
