@@ -124,8 +124,26 @@ impl Registry {
             .insert_release(&release)
             .await
             .map_err(|e| store_error("insert_release", e))?;
-        self.apply(Change::ReleaseAdded(release));
+        self.apply(Change::ReleaseUpserted(release));
         Ok(())
+    }
+
+    /// Applies `edit` to a release's rollout or yank state and stores it.
+    pub async fn update_release(
+        &self,
+        key: &ReleaseKey,
+        edit: impl FnOnce(&mut Release),
+    ) -> Result<Release, WriteError> {
+        let _guard = self.writes.lock().await;
+        let current = self.read(|c| c.release(key));
+        let mut release = Release::clone(current.ok_or(WriteError::ReleaseNotFound)?.as_ref());
+        edit(&mut release);
+        self.store
+            .update_release(&release)
+            .await
+            .map_err(|e| store_error("update_release", e))?;
+        self.apply(Change::ReleaseUpserted(release.clone()));
+        Ok(release)
     }
 
     pub async fn delete_release(&self, key: &ReleaseKey) -> Result<(), WriteError> {

@@ -1248,3 +1248,183 @@ async fn hsts_is_sent_when_serving_tls() {
         "max-age=63072000; includeSubDomains"
     );
 }
+
+#[tokio::test]
+async fn staged_rollout_pause_resume_and_yank_through_the_api() {
+    let app = router().await;
+    seed(&app, "staged", &["1.0.0"]).await;
+    let mut body = release_body("1.1.0");
+    body["rollout_percentage"] = json!(10);
+    let created = call(
+        &app,
+        "POST",
+        "/api/v1/updates/staged/register",
+        Some(WRITE_KEY),
+        Some(body),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+
+    let check = |id: String| {
+        let app = app.clone();
+        async move {
+            let request = Request::get("/api/v1/updates/staged/check?current_version=1.0.0&platform=linux&architecture=amd64")
+                .header("x-install-id", id)
+                .body(Body::empty())
+                .unwrap();
+            send(&app, request).await.body["update_available"] == true
+        }
+    };
+    let mut admitted = Vec::new();
+    for i in 0..400 {
+        if check(format!("install-{i}")).await {
+            admitted.push(format!("install-{i}"));
+        }
+    }
+    assert!(
+        (15..=70).contains(&admitted.len()),
+        "about 10% of 400: {}",
+        admitted.len()
+    );
+    let by_query = call(&app, "GET", &format!("/api/v1/updates/staged/check?current_version=1.0.0&platform=linux&architecture=amd64&install_id={}", admitted[0]), None, None).await;
+    assert_eq!(
+        by_query.body["latest_version"], "1.1.0",
+        "the query parameter works too"
+    );
+    let electron = send(
+        &app,
+        Request::get(
+            "/api/v1/updates/staged/check?current_version=1.0.0&platform=linux&architecture=amd64",
+        )
+        .header("x-user-staging-id", admitted[0].as_str())
+        .body(Body::empty())
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        electron.body["latest_version"], "1.1.0",
+        "electron-updater's header works too"
+    );
+    let anonymous = call(
+        &app,
+        "GET",
+        "/api/v1/updates/staged/check?current_version=1.0.0&platform=linux&architecture=amd64",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        anonymous.body["update_available"], false,
+        "no id: only complete rollouts"
+    );
+    let bad = call(&app, "GET", "/api/v1/updates/staged/check?current_version=1.0.0&platform=linux&architecture=amd64&install_id=has%20space", None, None).await;
+    assert_error(&bad, 422, "VALIDATION_ERROR");
+
+    let uri = "/api/v1/updates/staged/releases/1.1.0/linux/amd64";
+    let paused = call(
+        &app,
+        "PATCH",
+        uri,
+        Some(ADMIN_KEY),
+        Some(json!({"rollout_paused": true})),
+    )
+    .await;
+    assert_eq!(paused.status, 200, "{}", paused.text);
+    assert_eq!(paused.body["rollout_paused"], true);
+    assert!(
+        !check(admitted[0].clone()).await,
+        "paused: offered to no one"
+    );
+    let resumed = call(
+        &app,
+        "PATCH",
+        uri,
+        Some(ADMIN_KEY),
+        Some(json!({"rollout_paused": false, "rollout_percentage": 100})),
+    )
+    .await;
+    assert_eq!(resumed.body["rollout_percentage"], 100);
+    let everyone = call(
+        &app,
+        "GET",
+        "/api/v1/updates/staged/check?current_version=1.0.0&platform=linux&architecture=amd64",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        everyone.body["latest_version"], "1.1.0",
+        "complete rollout reaches installs without an id"
+    );
+
+    let yanked = call(
+        &app,
+        "PATCH",
+        uri,
+        Some(ADMIN_KEY),
+        Some(json!({"yanked": true, "yank_reason": "crashes on start"})),
+    )
+    .await;
+    assert_eq!(yanked.body["yanked"], true);
+    assert_eq!(yanked.body["yank_reason"], "crashes on start");
+    let after = call(
+        &app,
+        "GET",
+        "/api/v1/updates/staged/check?current_version=1.0.0&platform=linux&architecture=amd64",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        after.body["update_available"], false,
+        "a yanked release is never offered"
+    );
+    let latest = call(
+        &app,
+        "GET",
+        "/api/v1/updates/staged/latest?platform=linux&architecture=amd64",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(latest.body["version"], "1.0.0");
+
+    for (body, field) in [
+        (json!({}), "body"),
+        (json!({"rollout_percentage": 101}), "rollout_percentage"),
+        (json!({"rollout_percentage": 300}), "rollout_percentage"),
+    ] {
+        let reply = call(&app, "PATCH", uri, Some(ADMIN_KEY), Some(body)).await;
+        assert_error(&reply, 422, "VALIDATION_ERROR");
+        assert!(reply.body["details"][field].is_string(), "{}", reply.text);
+    }
+    let unknown = call(
+        &app,
+        "PATCH",
+        "/api/v1/updates/staged/releases/9.9.9/linux/amd64",
+        Some(ADMIN_KEY),
+        Some(json!({"yanked": true})),
+    )
+    .await;
+    assert_error(&unknown, 404, "NOT_FOUND");
+    let forbidden = call(
+        &app,
+        "PATCH",
+        uri,
+        Some(WRITE_KEY),
+        Some(json!({"yanked": false})),
+    )
+    .await;
+    assert_error(&forbidden, 403, "FORBIDDEN");
+    let mut over = release_body("1.2.0");
+    over["rollout_percentage"] = json!(150);
+    let refused = call(
+        &app,
+        "POST",
+        "/api/v1/updates/staged/register",
+        Some(WRITE_KEY),
+        Some(over),
+    )
+    .await;
+    assert_error(&refused, 422, "VALIDATION_ERROR");
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use updater::domain::{
-    Application, ApplicationConfig, ChecksumType, Release, ReleaseKey, parse_version,
+    Application, ApplicationConfig, ChecksumType, Release, ReleaseKey, Rollout, parse_version,
 };
 use updater::store::{MemoryStore, SqliteStore, Store, StoreError};
 
@@ -55,6 +55,12 @@ fn release(app: &str, version: &str) -> Release {
         metadata: BTreeMap::from([("k".into(), "v".into())]),
         signature: Some("untrusted comment: sig\nRWQ=".into()),
         created_at: at,
+        rollout: Rollout {
+            percentage: 25,
+            paused: false,
+        },
+        yanked: false,
+        yank_reason: String::new(),
     }
 }
 
@@ -96,6 +102,24 @@ async fn contract(store: Arc<dyn Store>) {
     let stored = snapshot.releases.iter().find(|r| r.key == r1.key).unwrap();
     assert_eq!(stored, &r1, "releases round-trip exactly");
     assert_eq!(snapshot.releases.len(), 2);
+
+    let mut yanked = release("a", "1.1.0-rc.1");
+    yanked.rollout = Rollout {
+        percentage: 60,
+        paused: true,
+    };
+    yanked.yanked = true;
+    yanked.yank_reason = "broken installer".into();
+    store.update_release(&yanked).await.unwrap();
+    let reloaded = store.load().await.unwrap();
+    assert!(
+        reloaded.releases.contains(&yanked),
+        "rollout and yank state round-trip"
+    );
+    assert!(matches!(
+        store.update_release(&release("a", "9.9.9")).await,
+        Err(StoreError::NotFound)
+    ));
 
     let mut renamed = application("a");
     renamed.name = "Renamed".into();

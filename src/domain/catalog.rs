@@ -21,7 +21,8 @@ use super::model::{Application, Release, ReleaseKey};
 pub enum Change {
     ApplicationUpserted(Application),
     ApplicationDeleted(String),
-    ReleaseAdded(Release),
+    /// A new release, or new rollout or yank state for an existing one.
+    ReleaseUpserted(Release),
     ReleaseDeleted(ReleaseKey),
 }
 
@@ -44,7 +45,7 @@ struct Track {
 impl Track {
     fn insert(&mut self, release: Arc<Release>) {
         let version = release.version().clone();
-        if release.required {
+        if release.required && !release.yanked {
             self.required_all.insert(version.clone());
             if !release.is_prerelease() {
                 self.required_stable.insert(version.clone());
@@ -81,6 +82,8 @@ pub struct UpdateQuery<'a> {
     pub architecture: &'a str,
     pub channel: &'a str,
     pub allow_prerelease: bool,
+    /// The install's id, for staged rollouts.
+    pub install_id: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,7 +135,7 @@ impl Catalog {
             catalog.apply(Change::ApplicationUpserted(app));
         }
         for release in releases {
-            catalog.apply(Change::ReleaseAdded(release));
+            catalog.apply(Change::ReleaseUpserted(release));
         }
         catalog
     }
@@ -153,7 +156,7 @@ impl Catalog {
             Change::ApplicationDeleted(id) => {
                 self.apps.remove(&id);
             }
-            Change::ReleaseAdded(release) => {
+            Change::ReleaseUpserted(release) => {
                 let Some(entry) = self.apps.get_mut(&release.key.application_id) else {
                     return;
                 };
@@ -201,6 +204,12 @@ impl Catalog {
             .is_some_and(|e| e.locations.contains_key(key))
     }
 
+    pub fn release(&self, key: &ReleaseKey) -> Option<Arc<Release>> {
+        let entry = self.apps.get(&key.application_id)?;
+        let track = entry.tracks.get(entry.locations.get(key)?)?;
+        track.by_version.get(&key.version).cloned()
+    }
+
     pub fn release_count(&self, app_id: &str) -> usize {
         self.apps.get(app_id).map_or(0, |e| e.locations.len())
     }
@@ -222,7 +231,8 @@ impl Catalog {
     /// The update decision for one client. `None` when the application is unknown.
     ///
     /// Candidates are the releases of the client's platform, architecture and
-    /// channel, pre-releases only when allowed, capped by the application's
+    /// channel that are not yanked and whose rollout admits this install,
+    /// pre-releases only when allowed, capped by the application's
     /// `max_version`. The highest candidate newer than the client that the
     /// client may install (its `minimum_version` is met) is offered, so a
     /// client too old for the newest release gets a stepping stone. The update
@@ -256,10 +266,14 @@ impl Catalog {
             .map(|(_, release)| release)
             .find(|release| {
                 (allow_prerelease || !release.is_prerelease())
+                    && !release.yanked
                     && release
                         .minimum_version
                         .as_ref()
                         .is_none_or(|min| query.current_version >= min)
+                    && release
+                        .rollout
+                        .admits(app_id, release.version(), query.install_id)
             });
         let Some(release) = offered else {
             return Some(UpdateDecision::NoUpdate);
@@ -308,6 +322,8 @@ impl Catalog {
                 .rev()
                 .find(|r| {
                     (allow_prerelease || !r.is_prerelease())
+                        && !r.yanked
+                        && r.rollout.admits(app_id, r.version(), None)
                         && max.as_ref().is_none_or(|m| r.version() <= m)
                 })
                 .cloned()

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod model;
 pub mod platform;
+pub mod rollout;
 pub mod validate;
 mod version;
 
@@ -15,6 +16,7 @@ pub use platform::{
     DEFAULT_CHANNEL, normalize_architecture, normalize_channel, normalize_platform,
     parse_architecture, parse_channel, parse_platform,
 };
+pub use rollout::Rollout;
 pub use version::parse_version;
 
 /// The current time at the precision the stores keep (microseconds), so a

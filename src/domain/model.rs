@@ -121,6 +121,10 @@ pub struct Release {
     pub metadata: BTreeMap<String, String>,
     pub signature: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub rollout: super::Rollout,
+    /// A yanked release is never offered again.
+    pub yanked: bool,
+    pub yank_reason: String,
 }
 
 impl Release {

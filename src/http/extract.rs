@@ -107,6 +107,36 @@ pub fn valid_app_id(id: &str, field: &str) -> Result<(), ApiError> {
     })
 }
 
+/// An install's id for staged rollouts: the explicit parameter, else the
+/// `X-Install-Id` header, else electron-updater's `x-user-staging-id`.
+/// 1 to 128 characters of `[A-Za-z0-9._:-]`.
+pub fn install_id(
+    headers: &axum::http::HeaderMap,
+    explicit: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    let from_headers = || {
+        ["x-install-id", "x-user-staging-id"]
+            .iter()
+            .find_map(|name| headers.get(*name))
+            .map(|v| v.to_str().unwrap_or("\u{0}"))
+    };
+    let Some(id) = explicit.or_else(from_headers) else {
+        return Ok(None);
+    };
+    let valid = (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    if valid {
+        Ok(Some(id.to_string()))
+    } else {
+        Err(ApiError::field(
+            "install_id",
+            "must be 1-128 characters of letters, digits, '-', '_', '.' or ':'",
+        ))
+    }
+}
+
 /// A client's target, normalised.
 pub struct Target {
     pub platform: &'static str,

@@ -20,8 +20,8 @@ use crate::domain::validate::{
     check_metadata, check_text,
 };
 use crate::domain::{
-    ChecksumType, Release, ReleaseFilter, ReleaseKey, ReleaseSortField, normalize_platform,
-    parse_architecture, parse_channel, parse_platform, parse_version,
+    ChecksumType, Release, ReleaseFilter, ReleaseKey, ReleaseSortField, Rollout,
+    normalize_platform, parse_architecture, parse_channel, parse_platform, parse_version,
 };
 use crate::registry::WriteError;
 
@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_releases))
         .routes(routes!(register_release))
-        .routes(routes!(delete_release))
+        .routes(routes!(delete_release, update_release))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -56,6 +56,12 @@ pub struct ReleaseInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     signature: Option<String>,
     created_at: DateTime<Utc>,
+    /// Share of installs offered this release (0-100).
+    rollout_percentage: u8,
+    rollout_paused: bool,
+    yanked: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    yank_reason: String,
 }
 
 impl From<&Release> for ReleaseInfo {
@@ -79,6 +85,10 @@ impl From<&Release> for ReleaseInfo {
             metadata: r.metadata.clone(),
             signature: r.signature.clone(),
             created_at: r.created_at,
+            rollout_percentage: r.rollout.percentage,
+            rollout_paused: r.rollout.paused,
+            yanked: r.yanked,
+            yank_reason: r.yank_reason.clone(),
         }
     }
 }
@@ -241,6 +251,8 @@ pub struct RegisterReleaseRequest {
     metadata: Option<BTreeMap<String, String>>,
     /// Stored verbatim (e.g. a minisign or Ed25519 signature).
     signature: Option<String>,
+    /// Staged rollout: share of installs offered the release (0-100, default 100).
+    rollout_percentage: Option<u8>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -282,6 +294,10 @@ fn build_release(
         body.channel.as_deref(),
         &mut errors,
     );
+    let rollout_percentage = body.rollout_percentage.unwrap_or(100);
+    if rollout_percentage > 100 {
+        errors.add("rollout_percentage", "must be between 0 and 100");
+    }
     if body.file_size > MAX_FILE_SIZE {
         errors.add(
             "file_size",
@@ -377,6 +393,12 @@ fn build_release(
         metadata,
         signature: body.signature,
         created_at: now,
+        rollout: Rollout {
+            percentage: rollout_percentage,
+            paused: false,
+        },
+        yanked: false,
+        yank_reason: String::new(),
     })
 }
 
@@ -458,27 +480,7 @@ async fn delete_release(
     State(state): State<AppState>,
     Path((app_id, version, platform, arch)): Path<(String, String, String, String)>,
 ) -> Result<Json<DeleteReleaseResponse>, ApiError> {
-    valid_app_id(&app_id, "app_id")?;
-    let mut errors = FieldErrors::default();
-    let version = parse_version(&version)
-        .map_err(|e| errors.add("version", e))
-        .ok();
-    let platform = parse_platform(&platform)
-        .map_err(|e| errors.add("platform", e))
-        .ok();
-    let architecture = parse_architecture(&arch)
-        .map_err(|e| errors.add("arch", e))
-        .ok();
-    let (Some(version), Some(platform), Some(architecture)) = (version, platform, architecture)
-    else {
-        return Err(ApiError::validation(errors));
-    };
-    let key = ReleaseKey {
-        application_id: app_id.clone(),
-        version,
-        platform: platform.to_string(),
-        architecture: architecture.to_string(),
-    };
+    let key = release_key(app_id, &version, &platform, &arch)?;
     let id = key.id();
     match state.registry.delete_release(&key).await {
         Ok(()) => {}
@@ -487,9 +489,135 @@ async fn delete_release(
         }
         Err(other) => return Err(other.into()),
     }
-    tracing::info!(event = "security_audit", action = "release_deleted", %app_id, release = %id, key_name = %principal.name);
+    tracing::info!(event = "security_audit", action = "release_deleted", app_id = %key.application_id, release = %id, key_name = %principal.name);
     Ok(Json(DeleteReleaseResponse {
         message: format!("Release '{id}' deleted successfully"),
         id,
     }))
+}
+
+/// The release named by a path, with platform and architecture aliases accepted.
+fn release_key(
+    app_id: String,
+    version: &str,
+    platform: &str,
+    arch: &str,
+) -> Result<ReleaseKey, ApiError> {
+    valid_app_id(&app_id, "app_id")?;
+    let mut errors = FieldErrors::default();
+    let version = parse_version(version)
+        .map_err(|e| errors.add("version", e))
+        .ok();
+    let platform = parse_platform(platform)
+        .map_err(|e| errors.add("platform", e))
+        .ok();
+    let architecture = parse_architecture(arch)
+        .map_err(|e| errors.add("arch", e))
+        .ok();
+    let (Some(version), Some(platform), Some(architecture)) = (version, platform, architecture)
+    else {
+        return Err(ApiError::validation(errors));
+    };
+    Ok(ReleaseKey {
+        application_id: app_id,
+        version,
+        platform: platform.to_string(),
+        architecture: architecture.to_string(),
+    })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateReleaseRequest {
+    /// Raise or lower the share of installs offered the release (0-100).
+    rollout_percentage: Option<u8>,
+    /// `true` pauses the rollout (the release is offered to no one), `false` resumes it.
+    rollout_paused: Option<bool>,
+    /// `true` yanks the release: it is never offered again. `false` restores it.
+    yanked: Option<bool>,
+    /// Why it was yanked (shown to admins).
+    yank_reason: Option<String>,
+}
+
+/// Changes a release's rollout or yank state. Its files and metadata stay immutable.
+#[utoipa::path(patch, path = "/api/v1/updates/{app_id}/releases/{version}/{platform}/{arch}", tag = "releases",
+    params(
+        ("app_id" = String, Path, description = "Application id"),
+        ("version" = String, Path, description = "Release version"),
+        ("platform" = String, Path, description = "Platform"),
+        ("arch" = String, Path, description = "Architecture")),
+    request_body = UpdateReleaseRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The release after the change", body = ReleaseInfo),
+        (status = 401, description = "No or invalid key", body = ErrorBody),
+        (status = 403, description = "Key lacks admin permission", body = ErrorBody),
+        (status = 404, description = "No such release", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+async fn update_release(
+    Authorized(principal, _): Authorized<AdminAccess>,
+    State(state): State<AppState>,
+    Path((app_id, version, platform, arch)): Path<(String, String, String, String)>,
+    ApiJson(body): ApiJson<UpdateReleaseRequest>,
+) -> Result<Json<ReleaseInfo>, ApiError> {
+    let key = release_key(app_id, &version, &platform, &arch)?;
+    let mut errors = FieldErrors::default();
+    if body.rollout_percentage.is_none()
+        && body.rollout_paused.is_none()
+        && body.yanked.is_none()
+        && body.yank_reason.is_none()
+    {
+        errors.add(
+            "body",
+            "give at least one of rollout_percentage, rollout_paused, yanked, yank_reason",
+        );
+    }
+    if body.rollout_percentage.is_some_and(|p| p > 100) {
+        errors.add("rollout_percentage", "must be between 0 and 100");
+    }
+    if let Some(reason) = &body.yank_reason
+        && let Err(e) = check_text(reason, 1024, false)
+    {
+        errors.add("yank_reason", e);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let id = key.id();
+    let updated = state
+        .registry
+        .update_release(&key, |release| {
+            if let Some(percentage) = body.rollout_percentage {
+                release.rollout.percentage = percentage;
+            }
+            if let Some(paused) = body.rollout_paused {
+                release.rollout.paused = paused;
+            }
+            if let Some(yanked) = body.yanked {
+                release.yanked = yanked;
+                if !yanked {
+                    release.yank_reason.clear();
+                }
+            }
+            if let Some(reason) = body.yank_reason {
+                release.yank_reason = reason;
+            }
+        })
+        .await
+        .map_err(|e| match e {
+            WriteError::ReleaseNotFound | WriteError::ApplicationNotFound => {
+                ApiError::not_found(format!("release '{id}' not found"))
+            }
+            other => other.into(),
+        })?;
+    tracing::info!(
+        event = "security_audit",
+        action = "release_updated",
+        release = %id,
+        rollout_percentage = updated.rollout.percentage,
+        rollout_paused = updated.rollout.paused,
+        yanked = updated.yanked,
+        key_name = %principal.name
+    );
+    Ok(Json(ReleaseInfo::from(&updated)))
 }

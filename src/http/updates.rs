@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use semver::Version;
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery, parse_target, valid_app_id};
+use super::extract::{ApiJson, ApiQuery, install_id, parse_target, valid_app_id};
 use crate::app::AppState;
 use crate::domain::validate::FieldErrors;
 use crate::domain::{Release, UpdateDecision, UpdateQuery, parse_version};
@@ -40,6 +41,9 @@ pub struct CheckParams {
     allow_prerelease: bool,
     #[serde(default)]
     include_metadata: bool,
+    /// The install's id for staged rollouts (also read from the `X-Install-Id`
+    /// or `x-user-staging-id` header).
+    install_id: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -53,6 +57,9 @@ pub struct CheckRequest {
     allow_prerelease: bool,
     #[serde(default)]
     include_metadata: bool,
+    /// The install's id for staged rollouts (also read from the `X-Install-Id`
+    /// or `x-user-staging-id` header).
+    install_id: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -138,6 +145,7 @@ struct CheckInput<'a> {
     channel: Option<&'a str>,
     allow_prerelease: bool,
     include_metadata: bool,
+    install_id: Option<&'a str>,
 }
 
 fn check(state: &AppState, input: CheckInput<'_>) -> Result<UpdateCheckResponse, ApiError> {
@@ -160,6 +168,7 @@ fn check(state: &AppState, input: CheckInput<'_>) -> Result<UpdateCheckResponse,
         architecture: target.architecture,
         channel: &target.channel,
         allow_prerelease: input.allow_prerelease,
+        install_id: input.install_id,
     };
     let Some(decision) = state.registry.read(|c| c.decide(input.app_id, &query)) else {
         metrics::counter!("updater_update_checks_total", "application" => "unknown", "outcome" => "unknown_application")
@@ -226,9 +235,11 @@ fn check_response(
 async fn check_by_query(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
+    headers: HeaderMap,
     ApiQuery(params): ApiQuery<CheckParams>,
 ) -> Result<Json<UpdateCheckResponse>, ApiError> {
     valid_app_id(&app_id, "app_id")?;
+    let install_id = install_id(&headers, params.install_id.as_deref())?;
     check(
         &state,
         CheckInput {
@@ -239,6 +250,7 @@ async fn check_by_query(
             channel: params.channel.as_deref(),
             allow_prerelease: params.allow_prerelease,
             include_metadata: params.include_metadata,
+            install_id: install_id.as_deref(),
         },
     )
     .map(Json)
@@ -255,9 +267,11 @@ async fn check_by_query(
         (status = 422, description = "Invalid fields", body = ErrorBody)))]
 async fn check_by_body(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<CheckRequest>,
 ) -> Result<Json<UpdateCheckResponse>, ApiError> {
     valid_app_id(&body.application_id, "application_id")?;
+    let install_id = install_id(&headers, body.install_id.as_deref())?;
     check(
         &state,
         CheckInput {
@@ -268,6 +282,7 @@ async fn check_by_body(
             channel: body.channel.as_deref(),
             allow_prerelease: body.allow_prerelease,
             include_metadata: body.include_metadata,
+            install_id: install_id.as_deref(),
         },
     )
     .map(Json)

@@ -77,6 +77,16 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn update_release(&self, release: &Release) -> Result<(), StoreError> {
+        let mut data = self.data.lock();
+        let slot = data
+            .releases
+            .get_mut(&release.key)
+            .ok_or(StoreError::NotFound)?;
+        *slot = release.clone();
+        Ok(())
+    }
+
     async fn delete_release(&self, key: &ReleaseKey) -> Result<(), StoreError> {
         let mut data = self.data.lock();
         data.releases

@@ -45,6 +45,8 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict` on an existing (application, version, platform, architecture);
     /// `NotFound` when the application does not exist.
     async fn insert_release(&self, release: &Release) -> Result<(), StoreError>;
+    /// Stores a release's rollout and yank state; `NotFound` when absent.
+    async fn update_release(&self, release: &Release) -> Result<(), StoreError>;
     /// `NotFound` when absent.
     async fn delete_release(&self, key: &ReleaseKey) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;

@@ -15,7 +15,7 @@ use sqlx::{Row, query};
 
 use super::{Snapshot, Store, StoreError};
 use crate::domain::{
-    Application, ApplicationConfig, ChecksumType, Release, ReleaseKey, parse_version,
+    Application, ApplicationConfig, ChecksumType, Release, ReleaseKey, Rollout, parse_version,
 };
 
 pub struct SqliteStore {
@@ -86,6 +86,7 @@ fn release_from_row(row: &SqliteRow) -> Result<Release, StoreError> {
     let checksum_type: String = row.try_get("checksum_type").map_err(corrupt)?;
     let metadata: String = row.try_get("metadata").map_err(corrupt)?;
     let file_size: i64 = row.try_get("file_size").map_err(corrupt)?;
+    let percentage: i64 = row.try_get("rollout_percentage").map_err(corrupt)?;
     Ok(Release {
         key: ReleaseKey {
             application_id: row.try_get("application_id").map_err(corrupt)?,
@@ -108,6 +109,12 @@ fn release_from_row(row: &SqliteRow) -> Result<Release, StoreError> {
         metadata: serde_json::from_str(&metadata).map_err(corrupt)?,
         signature: row.try_get("signature").map_err(corrupt)?,
         created_at: parse_timestamp(row.try_get("created_at").map_err(corrupt)?)?,
+        rollout: Rollout {
+            percentage: u8::try_from(percentage).map_err(corrupt)?,
+            paused: row.try_get("rollout_paused").map_err(corrupt)?,
+        },
+        yanked: row.try_get("yanked").map_err(corrupt)?,
+        yank_reason: row.try_get("yank_reason").map_err(corrupt)?,
     })
 }
 
@@ -193,8 +200,9 @@ impl Store for SqliteStore {
         query(
             "INSERT INTO releases (application_id, version, platform, architecture, channel, \
              download_url, checksum, checksum_type, file_size, release_notes, release_date, required, \
-             minimum_version, metadata, signature, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             minimum_version, metadata, signature, created_at, rollout_percentage, rollout_paused, \
+             yanked, yank_reason) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&release.key.application_id)
         .bind(release.key.version.to_string())
@@ -212,9 +220,36 @@ impl Store for SqliteStore {
         .bind(serde_json::to_string(&release.metadata).map_err(corrupt)?)
         .bind(&release.signature)
         .bind(timestamp(&release.created_at))
+        .bind(i64::from(release.rollout.percentage))
+        .bind(release.rollout.paused)
+        .bind(release.yanked)
+        .bind(&release.yank_reason)
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn update_release(&self, release: &Release) -> Result<(), StoreError> {
+        let key = &release.key;
+        let result = query(
+            "UPDATE releases SET rollout_percentage = ?, rollout_paused = ?, yanked = ?, yank_reason = ? \
+             WHERE application_id = ? AND version = ? AND platform = ? AND architecture = ?",
+        )
+        .bind(i64::from(release.rollout.percentage))
+        .bind(release.rollout.paused)
+        .bind(release.yanked)
+        .bind(&release.yank_reason)
+        .bind(&key.application_id)
+        .bind(key.version.to_string())
+        .bind(&key.platform)
+        .bind(&key.architecture)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
     }
 
