@@ -111,7 +111,7 @@ impl Registry {
         let (known, exists) = self.read(|c| {
             (
                 c.application(&release.key.application_id).is_some(),
-                c.contains_release(&release.key),
+                c.release(&release.key).is_some(),
             )
         });
         if !known {
@@ -148,7 +148,7 @@ impl Registry {
 
     pub async fn delete_release(&self, key: &ReleaseKey) -> Result<(), WriteError> {
         let _guard = self.writes.lock().await;
-        if !self.read(|c| c.contains_release(key)) {
+        if self.read(|c| c.release(key)).is_none() {
             return Err(WriteError::ReleaseNotFound);
         }
         self.store

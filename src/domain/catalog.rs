@@ -198,12 +198,6 @@ impl Catalog {
         self.apps.get(id).map(|e| &e.app)
     }
 
-    pub fn contains_release(&self, key: &ReleaseKey) -> bool {
-        self.apps
-            .get(&key.application_id)
-            .is_some_and(|e| e.locations.contains_key(key))
-    }
-
     pub fn release(&self, key: &ReleaseKey) -> Option<Arc<Release>> {
         let entry = self.apps.get(&key.application_id)?;
         let track = entry.tracks.get(entry.locations.get(key)?)?;
