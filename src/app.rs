@@ -18,6 +18,7 @@ use crate::http::limits::{AuthLockout, ClientIpResolver, RequestLimiter};
 use crate::registry::Registry;
 use crate::server::{self, ServeOptions};
 use crate::store::{MemoryStore, SqliteStore, Store};
+use crate::verify::Downloader;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -31,6 +32,7 @@ pub struct Shared {
     pub lockout: AuthLockout,
     pub health: HealthState,
     pub metrics: Option<PrometheusHandle>,
+    pub downloader: Downloader,
 }
 
 impl Deref for AppState {
@@ -41,9 +43,19 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(settings: Settings, registry: Registry, metrics: Option<PrometheusHandle>) -> Self {
+    pub fn new(
+        settings: Settings,
+        registry: Registry,
+        metrics: Option<PrometheusHandle>,
+    ) -> anyhow::Result<Self> {
         let security = &settings.security;
-        Self(Arc::new(Shared {
+        let downloader = Downloader::new(
+            &security.artifact_verification,
+            security.allow_http_download_urls,
+        )
+        .context("building the artifact verification client")?;
+        Ok(Self(Arc::new(Shared {
+            downloader,
             keys: ApiKeys::from_settings(&security.api_keys),
             client_ips: ClientIpResolver::new(&security.trusted_proxies),
             request_limiter: RequestLimiter::new(&security.rate_limit),
@@ -52,7 +64,7 @@ impl AppState {
             metrics: metrics.filter(|_| settings.metrics.enabled),
             registry,
             settings,
-        }))
+        })))
     }
 }
 
@@ -148,7 +160,7 @@ pub async fn run(
         false => None,
     };
     let options = ServeOptions::from_settings(&settings.server, tls);
-    let state = AppState::new(settings, registry, metrics);
+    let state = AppState::new(settings, registry, metrics)?;
     let background = spawn_background(state.clone());
     let router = crate::http::build_router(state.clone());
 

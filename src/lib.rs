@@ -11,3 +11,4 @@ pub mod registry;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod verify;

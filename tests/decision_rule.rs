@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use updater::domain::{
-    Application, ApplicationConfig, Catalog, Change, ChecksumType, Release, ReleaseKey, Rollout,
-    UpdateDecision, UpdateQuery, parse_version,
+    Application, ApplicationConfig, Artifact, ArtifactKind, Catalog, Change, Release, ReleaseKey,
+    Rollout, UpdateDecision, UpdateQuery, parse_version,
 };
 
 struct R {
@@ -70,16 +70,24 @@ fn release(
             architecture: "amd64".into(),
         },
         channel: channel.into(),
-        download_url: format!("https://cdn.example.com/{version}"),
-        checksum: "0".repeat(64),
-        checksum_type: ChecksumType::Sha256,
-        file_size: 1,
+        files: vec![Artifact {
+            kind: ArtifactKind::Zip,
+            url: format!("https://cdn.example.com/{version}.zip"),
+            size: 1,
+            sha256: Some("0".repeat(64)),
+            sha512: None,
+            sha1: None,
+            signature: None,
+            ed_signature: None,
+            blockmap_url: None,
+            blockmap_size: None,
+        }],
         release_notes: String::new(),
         release_date: now,
         required,
         minimum_version: minimum.map(|m| parse_version(m).unwrap()),
+        minimum_system_version: None,
         metadata: BTreeMap::new(),
-        signature: None,
         created_at: now,
         rollout: Rollout::default(),
         yanked: false,

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
 use updater::domain::{
-    Application, ApplicationConfig, ChecksumType, Release, ReleaseKey, Rollout, parse_version,
+    Application, ApplicationConfig, Artifact, ArtifactKind, Release, ReleaseKey, Rollout,
+    parse_version,
 };
 use updater::store::{MemoryStore, SqliteStore, Store, StoreError};
 
@@ -44,16 +45,38 @@ fn release(app: &str, version: &str) -> Release {
     Release {
         key: key(app, version),
         channel: "beta".into(),
-        download_url: format!("https://cdn.example.com/{app}-{version}"),
-        checksum: "ab".repeat(64),
-        checksum_type: ChecksumType::Sha512,
-        file_size: u64::from(u32::MAX) + 7,
+        files: vec![
+            Artifact {
+                kind: ArtifactKind::Appimage,
+                url: format!("https://cdn.example.com/{app}-{version}.AppImage"),
+                size: u64::from(u32::MAX) + 7,
+                sha256: None,
+                sha512: Some("ab".repeat(64)),
+                sha1: None,
+                signature: Some("untrusted comment: sig\nRWQ=".into()),
+                ed_signature: None,
+                blockmap_url: None,
+                blockmap_size: None,
+            },
+            Artifact {
+                kind: ArtifactKind::Deb,
+                url: format!("https://cdn.example.com/{app}_{version}_amd64.deb"),
+                size: 12,
+                sha256: Some("cd".repeat(32)),
+                sha512: None,
+                sha1: Some("ef".repeat(20)),
+                signature: None,
+                ed_signature: Some("c2ln".into()),
+                blockmap_url: Some("https://cdn.example.com/x.blockmap".into()),
+                blockmap_size: Some(99),
+            },
+        ],
         release_notes: "Notes ✓".into(),
         release_date: at,
         required: true,
         minimum_version: Some(parse_version("0.9.0").unwrap()),
+        minimum_system_version: Some("10.15".into()),
         metadata: BTreeMap::from([("k".into(), "v".into())]),
-        signature: Some("untrusted comment: sig\nRWQ=".into()),
         created_at: at,
         rollout: Rollout {
             percentage: 25,

@@ -219,8 +219,29 @@ pub struct SecuritySettings {
     pub trusted_proxies: Vec<String>,
     /// Accept `http://` download URLs for any host (loopback hosts always are).
     pub allow_http_download_urls: bool,
+    /// Limits on downloads made to verify artifacts at registration.
+    pub artifact_verification: ArtifactVerificationSettings,
     pub rate_limit: RateLimitSettings,
     pub auth_failure_limit: AuthFailureLimitSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArtifactVerificationSettings {
+    /// Largest artifact the server downloads to verify (bytes).
+    pub max_bytes: u64,
+    /// Deadline for one artifact's whole download.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for ArtifactVerificationSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 4 * 1024 * 1024 * 1024,
+            timeout: Duration::from_secs(600),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

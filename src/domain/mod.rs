@@ -1,12 +1,15 @@
 //! Pure update logic: no HTTP, no SQL.
 
+pub mod artifact;
 pub mod catalog;
 pub mod model;
 pub mod platform;
 pub mod rollout;
+pub mod signing;
 pub mod validate;
 mod version;
 
+pub use artifact::{Artifact, ArtifactKind};
 pub use catalog::{
     ApplicationStats, Catalog, Change, Page, ReleaseFilter, ReleaseSortField, UpdateDecision,
     UpdateQuery,

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
+use super::artifact::{Artifact, ArtifactKind};
+
 /// Per-application update policy. Unlike the Go service, these fields drive
 /// behaviour: `allow_prerelease`, `min_version`, `max_version` and
 /// `required_update` are applied by the update decision.
@@ -27,6 +29,16 @@ pub struct ApplicationConfig {
     pub custom_fields: BTreeMap<String, String>,
     pub notification_url: String,
     pub analytics_enabled: bool,
+    /// The Tauri / cargo-packager updater public key, as `tauri.conf.json`
+    /// holds it (base64 of the minisign public key file). When set, every
+    /// file's minisign signature must match it at registration.
+    pub tauri_public_key: Option<String>,
+    /// Sparkle's `SUPublicEDKey` (base64 Ed25519). When set, every macOS
+    /// archive needs an `ed_signature` made with it.
+    pub sparkle_public_key: Option<String>,
+    /// Download every file at registration and check its size, digests and
+    /// signatures before accepting the release.
+    pub verify_on_register: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -110,16 +122,16 @@ impl ReleaseKey {
 pub struct Release {
     pub key: ReleaseKey,
     pub channel: String,
-    pub download_url: String,
-    pub checksum: String,
-    pub checksum_type: ChecksumType,
-    pub file_size: u64,
+    /// Never empty; the first file is the one the single-file `/api/v1` form shows.
+    pub files: Vec<Artifact>,
     pub release_notes: String,
     pub release_date: DateTime<Utc>,
     pub required: bool,
     pub minimum_version: Option<Version>,
+    /// The oldest operating-system version the release runs on (Sparkle,
+    /// electron-updater), e.g. `10.15`.
+    pub minimum_system_version: Option<String>,
     pub metadata: BTreeMap<String, String>,
-    pub signature: Option<String>,
     pub created_at: DateTime<Utc>,
     pub rollout: super::Rollout,
     /// A yanked release is never offered again.
@@ -138,5 +150,28 @@ impl Release {
 
     pub fn is_prerelease(&self) -> bool {
         !self.key.version.pre.is_empty()
+    }
+
+    /// The file the single-file `/api/v1` form shows.
+    pub fn primary_file(&self) -> &Artifact {
+        &self.files[0]
+    }
+
+    /// The primary file's checksum as the single-file form reports it:
+    /// SHA-256 when known, else SHA-512.
+    pub fn primary_checksum(&self) -> (&str, ChecksumType) {
+        let file = self.primary_file();
+        match (&file.sha256, &file.sha512) {
+            (Some(sha256), _) => (sha256, ChecksumType::Sha256),
+            (None, Some(sha512)) => (sha512, ChecksumType::Sha512),
+            (None, None) => ("", ChecksumType::Sha256),
+        }
+    }
+
+    /// The first file of one of `kinds`, in the order of `kinds`.
+    pub fn file_of(&self, kinds: &[ArtifactKind]) -> Option<&Artifact> {
+        kinds
+            .iter()
+            .find_map(|kind| self.files.iter().find(|f| f.kind == *kind))
     }
 }

@@ -80,6 +80,33 @@ pub fn check_checksum(checksum: &str, kind: ChecksumType) -> Result<String, Stri
     Ok(normalized)
 }
 
+/// A SHA-512 digest as hex (128 characters) or base64 (88 characters, as
+/// electron-builder writes it), returned as lowercase hex.
+pub fn check_sha512(input: &str) -> Result<String, String> {
+    use base64::Engine;
+    let trimmed = input.trim();
+    if trimmed.len() == 128 {
+        return check_checksum(trimmed, ChecksumType::Sha512);
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(trimmed)
+        .ok()
+        .filter(|bytes| bytes.len() == 64)
+        .map(hex::encode)
+        .ok_or_else(|| {
+            "must be a SHA-512 digest: 128 hexadecimal characters or 88 base64 characters".into()
+        })
+}
+
+/// A SHA-1 digest (40 hexadecimal characters), returned lowercase.
+pub fn check_sha1(input: &str) -> Result<String, String> {
+    let normalized = input.trim().to_ascii_lowercase();
+    if normalized.len() != 40 || !normalized.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("must be 40 hexadecimal characters".into());
+    }
+    Ok(normalized)
+}
+
 /// Download URLs must be `https`; plain `http` is accepted for loopback hosts,
 /// or everywhere when `allow_http` is set.
 pub fn check_download_url(raw: &str, allow_http: bool) -> Result<(), String> {

@@ -15,6 +15,7 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, valid_app_id};
 use super::pagination::{PageInfo, Paging};
 use crate::app::AppState;
+use crate::domain::signing::{SparklePublicKey, TauriPublicKey};
 use crate::domain::validate::{
     FieldErrors, MAX_NAME_LEN, MAX_TEXT_LEN, check_application_id, check_text,
 };
@@ -118,6 +119,11 @@ pub struct ApplicationConfigPatch {
     custom_fields: Option<BTreeMap<String, String>>,
     notification_url: Option<String>,
     analytics_enabled: Option<bool>,
+    /// An empty string clears it.
+    tauri_public_key: Option<String>,
+    /// An empty string clears it.
+    sparkle_public_key: Option<String>,
+    verify_on_register: Option<bool>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -218,6 +224,29 @@ fn check_config(config: &mut ApplicationConfig, errors: &mut FieldErrors) {
     }
     if let Err(e) = crate::domain::validate::check_metadata(&config.custom_fields) {
         errors.add("config.custom_fields", e);
+    }
+    for (field, value, parse) in [
+        (
+            "config.tauri_public_key",
+            &mut config.tauri_public_key,
+            (|k| TauriPublicKey::parse(k).map(drop)) as fn(&str) -> Result<(), String>,
+        ),
+        (
+            "config.sparkle_public_key",
+            &mut config.sparkle_public_key,
+            |k| SparklePublicKey::parse(k).map(drop),
+        ),
+    ] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            *value = None;
+        }
+        if let Some(key) = value.as_deref() {
+            if key.len() > 4096 {
+                errors.add(field, "must be at most 4096 characters");
+            } else if let Err(e) = parse(key) {
+                errors.add(field, e);
+            }
+        }
     }
 }
 
@@ -388,8 +417,15 @@ fn apply_patch(app: &mut Application, body: UpdateApplicationRequest) -> Result<
             allow_prerelease,
             custom_fields,
             notification_url,
-            analytics_enabled
+            analytics_enabled,
+            verify_on_register
         );
+        if let Some(v) = patch.tauri_public_key {
+            config.tauri_public_key = Some(v);
+        }
+        if let Some(v) = patch.sparkle_public_key {
+            config.sparkle_public_key = Some(v);
+        }
         if let Some(v) = patch.min_version {
             config.min_version = Some(v);
         }

@@ -15,15 +15,18 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, parse_target, valid_app_id};
 use super::pagination::{PageInfo, Paging};
 use crate::app::AppState;
+use crate::domain::signing::{EdSignature, MinisignSignature, SparklePublicKey, TauriPublicKey};
 use crate::domain::validate::{
     FieldErrors, MAX_SIGNATURE_LEN, MAX_TEXT_LEN, check_checksum, check_download_url,
-    check_metadata, check_text,
+    check_metadata, check_sha1, check_sha512, check_text,
 };
 use crate::domain::{
-    ChecksumType, Release, ReleaseFilter, ReleaseKey, ReleaseSortField, Rollout,
-    normalize_platform, parse_architecture, parse_channel, parse_platform, parse_version,
+    Application, ApplicationConfig, Artifact, ArtifactKind, ChecksumType, Release, ReleaseFilter,
+    ReleaseKey, ReleaseSortField, Rollout, normalize_platform, parse_architecture, parse_channel,
+    parse_platform, parse_version,
 };
 use crate::registry::WriteError;
+use crate::verify::SigningKeys;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -55,6 +58,10 @@ pub struct ReleaseInfo {
     metadata: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     signature: Option<String>,
+    /// Every file of the release; the single-file fields above repeat the first.
+    files: Vec<Artifact>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    minimum_system_version: Option<String>,
     created_at: DateTime<Utc>,
     /// Share of installs offered this release (0-100).
     rollout_percentage: u8,
@@ -66,6 +73,8 @@ pub struct ReleaseInfo {
 
 impl From<&Release> for ReleaseInfo {
     fn from(r: &Release) -> Self {
+        let (checksum, checksum_type) = r.primary_checksum();
+        let primary = r.primary_file();
         Self {
             id: r.id(),
             application_id: r.key.application_id.clone(),
@@ -74,16 +83,18 @@ impl From<&Release> for ReleaseInfo {
             architecture: r.key.architecture.clone(),
             channel: r.channel.clone(),
             prerelease: r.is_prerelease(),
-            download_url: r.download_url.clone(),
-            checksum: r.checksum.clone(),
-            checksum_type: r.checksum_type.as_str(),
-            file_size: r.file_size,
+            download_url: primary.url.clone(),
+            checksum: checksum.to_string(),
+            checksum_type: checksum_type.as_str(),
+            file_size: primary.size,
             release_notes: r.release_notes.clone(),
             release_date: r.release_date,
             required: r.required,
             minimum_version: r.minimum_version.as_ref().map(ToString::to_string),
             metadata: r.metadata.clone(),
-            signature: r.signature.clone(),
+            signature: primary.signature.clone(),
+            files: r.files.clone(),
+            minimum_system_version: r.minimum_system_version.clone(),
             created_at: r.created_at,
             rollout_percentage: r.rollout.percentage,
             rollout_paused: r.rollout.paused,
@@ -235,12 +246,18 @@ pub struct RegisterReleaseRequest {
     architecture: String,
     /// Default `stable`.
     channel: Option<String>,
-    /// `https` URL (plain `http` only for loopback hosts unless allowed by config).
-    download_url: String,
-    checksum: String,
+    /// The single-file form: `https` URL (plain `http` only for loopback
+    /// hosts unless allowed by config). Give either this with `checksum` and
+    /// `file_size`, or `files`.
+    download_url: Option<String>,
+    checksum: Option<String>,
     /// `sha256` (default) or `sha512`.
     checksum_type: Option<String>,
-    file_size: u64,
+    file_size: Option<u64>,
+    /// The single-file form's signature, stored verbatim (a minisign `.sig`).
+    signature: Option<String>,
+    /// The release's files, one per installer kind (at most 32).
+    files: Option<Vec<FileRequest>>,
     release_notes: Option<String>,
     /// Default: now.
     release_date: Option<DateTime<Utc>>,
@@ -248,11 +265,34 @@ pub struct RegisterReleaseRequest {
     required: bool,
     /// Clients below this version are not offered this release.
     minimum_version: Option<String>,
+    /// The oldest OS version the release runs on (Sparkle, electron-updater), e.g. `10.15`.
+    minimum_system_version: Option<String>,
     metadata: Option<BTreeMap<String, String>>,
-    /// Stored verbatim (e.g. a minisign or Ed25519 signature).
-    signature: Option<String>,
     /// Staged rollout: share of installs offered the release (0-100, default 100).
     rollout_percentage: Option<u8>,
+}
+
+/// One file of a release.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileRequest {
+    /// `appimage`, `deb`, `rpm`, `app`, `dmg`, `msi`, `nsis`, `nupkg`,
+    /// `nupkg_delta` or `zip`; default: told from the URL's file name.
+    kind: Option<String>,
+    url: String,
+    size: u64,
+    /// Hex.
+    sha256: Option<String>,
+    /// Hex or base64 (as electron-builder writes it).
+    sha512: Option<String>,
+    /// Hex; needed for Squirrel.Windows `RELEASES`.
+    sha1: Option<String>,
+    /// Minisign signature: the `.sig` file's content, stored verbatim.
+    signature: Option<String>,
+    /// Sparkle EdDSA signature (base64).
+    ed_signature: Option<String>,
+    blockmap_url: Option<String>,
+    blockmap_size: Option<u64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -260,20 +300,244 @@ pub struct RegisterReleaseResponse {
     id: String,
     message: String,
     created_at: DateTime<Utc>,
+    /// Whether the files were downloaded and checked (`verify_on_register`).
+    verified: bool,
 }
 
 /// Sizes up to 2^63 - 1 bytes: what every store can hold as a signed 64-bit integer.
 const MAX_FILE_SIZE: u64 = i64::MAX as u64;
+const MAX_FILES: usize = 32;
+
+/// The single-file form as a one-element file list.
+fn single_file(body: &mut RegisterReleaseRequest, errors: &mut FieldErrors) -> Vec<FileRequest> {
+    let (Some(url), Some(checksum), Some(size)) = (
+        body.download_url.take(),
+        body.checksum.take(),
+        body.file_size.take(),
+    ) else {
+        for (field, missing) in [
+            ("download_url", body.download_url.is_none()),
+            ("checksum", body.checksum.is_none()),
+            ("file_size", body.file_size.is_none()),
+        ] {
+            if missing {
+                errors.add(field, "is required unless `files` is given");
+            }
+        }
+        return Vec::new();
+    };
+    let (sha256, sha512) = match body.checksum_type.as_deref().map(ChecksumType::parse) {
+        None | Some(Some(ChecksumType::Sha256)) => (Some(checksum), None),
+        Some(Some(ChecksumType::Sha512)) => (None, Some(checksum)),
+        Some(None) => {
+            errors.add("checksum_type", "must be sha256 or sha512");
+            return Vec::new();
+        }
+    };
+    vec![FileRequest {
+        kind: Some(
+            ArtifactKind::from_url(&url)
+                .unwrap_or(ArtifactKind::Other)
+                .as_str()
+                .to_string(),
+        ),
+        url,
+        size,
+        sha256,
+        sha512,
+        sha1: None,
+        signature: body.signature.take(),
+        ed_signature: None,
+        blockmap_url: None,
+        blockmap_size: None,
+    }]
+}
+
+fn build_file(
+    index: usize,
+    file: FileRequest,
+    allow_http: bool,
+    single: bool,
+    errors: &mut FieldErrors,
+) -> Option<Artifact> {
+    // The single-file form keeps its historical field names in errors.
+    let name = |field: &str| -> String {
+        if single {
+            single_field_name(field).to_string()
+        } else {
+            format!("files[{index}].{field}")
+        }
+    };
+    let kind = match file.kind.as_deref() {
+        Some(k) => ArtifactKind::parse(k).filter(|k| single || *k != ArtifactKind::Other),
+        None => ArtifactKind::from_url(&file.url),
+    };
+    if kind.is_none() {
+        let known: Vec<&str> = ArtifactKind::ALL[..ArtifactKind::ALL.len() - 1]
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        let message = match &file.kind {
+            Some(_) => format!("must be one of {}", known.join(", ")),
+            None => format!(
+                "cannot be told from the URL's file name; give one of {}",
+                known.join(", ")
+            ),
+        };
+        errors.add(name("kind"), message);
+    }
+    if let Err(e) = check_download_url(&file.url, allow_http) {
+        errors.add(name("url"), e);
+    }
+    if file.size > MAX_FILE_SIZE {
+        errors.add(
+            name("size"),
+            format!("must be at most {MAX_FILE_SIZE} bytes"),
+        );
+    }
+    let sha256 = file
+        .sha256
+        .as_deref()
+        .map(|c| check_checksum(c, ChecksumType::Sha256))
+        .transpose()
+        .map_err(|e| errors.add(name("sha256"), e))
+        .ok()
+        .flatten();
+    let sha512 = file
+        .sha512
+        .as_deref()
+        .map(check_sha512)
+        .transpose()
+        .map_err(|e| errors.add(name("sha512"), e))
+        .ok()
+        .flatten();
+    let sha1 = file
+        .sha1
+        .as_deref()
+        .map(check_sha1)
+        .transpose()
+        .map_err(|e| errors.add(name("sha1"), e))
+        .ok()
+        .flatten();
+    if file.sha256.is_none() && file.sha512.is_none() {
+        errors.add(name("sha256"), "give sha256, sha512 or both");
+    }
+    for (field, value) in [
+        ("signature", &file.signature),
+        ("ed_signature", &file.ed_signature),
+    ] {
+        match value {
+            Some(v) if v.trim().is_empty() => {
+                errors.add(name(field), "must not be empty when given")
+            }
+            Some(v) => {
+                if let Err(e) = check_text(v, MAX_SIGNATURE_LEN, true) {
+                    errors.add(name(field), e);
+                }
+            }
+            None => {}
+        }
+    }
+    if let Some(url) = &file.blockmap_url
+        && let Err(e) = check_download_url(url, allow_http)
+    {
+        errors.add(name("blockmap_url"), e);
+    }
+    if file.blockmap_size.is_some() && file.blockmap_url.is_none() {
+        errors.add(name("blockmap_size"), "needs blockmap_url");
+    }
+    Some(Artifact {
+        kind: kind?,
+        url: file.url,
+        size: file.size,
+        sha256,
+        sha512,
+        sha1,
+        signature: file.signature,
+        ed_signature: file.ed_signature,
+        blockmap_url: file.blockmap_url,
+        blockmap_size: file.blockmap_size,
+    })
+}
+
+/// Kinds a Tauri or cargo-packager client installs, so they must be signed
+/// when the application has a Tauri key.
+const TAURI_KINDS: [ArtifactKind; 6] = [
+    ArtifactKind::Appimage,
+    ArtifactKind::App,
+    ArtifactKind::Msi,
+    ArtifactKind::Nsis,
+    ArtifactKind::Deb,
+    ArtifactKind::Rpm,
+];
+/// Kinds Sparkle installs on macOS.
+const SPARKLE_KINDS: [ArtifactKind; 3] = [ArtifactKind::Zip, ArtifactKind::Dmg, ArtifactKind::App];
+
+/// Checks signatures against the application's keys as far as possible
+/// without the file: presence, key id, algorithm and signed version.
+fn check_signatures(release: &Release, keys: &SigningKeys, single: bool, errors: &mut FieldErrors) {
+    for (index, file) in release.files.iter().enumerate() {
+        let field = |name: &str| {
+            if single {
+                name.to_string()
+            } else {
+                format!("files[{index}].{name}")
+            }
+        };
+        if let Some(key) = &keys.tauri {
+            match &file.signature {
+                Some(sig) => {
+                    let checked = MinisignSignature::parse(sig)
+                        .and_then(|s| s.check_against(key, release.version()));
+                    if let Err(e) = checked {
+                        errors.add(field("signature"), e);
+                    }
+                }
+                None if TAURI_KINDS.contains(&file.kind) => errors.add(
+                    field("signature"),
+                    "is required: the application has a tauri_public_key and Tauri clients refuse unsigned updates",
+                ),
+                None => {}
+            }
+        }
+        if let Some(sig) = &file.ed_signature
+            && let Err(e) = EdSignature::parse(sig)
+        {
+            errors.add(field("ed_signature"), e);
+        }
+        if keys.sparkle.is_some()
+            && release.key.platform == "darwin"
+            && SPARKLE_KINDS.contains(&file.kind)
+            && file.ed_signature.is_none()
+        {
+            errors.add(
+                field("ed_signature"),
+                "is required: the application has a sparkle_public_key and Sparkle refuses unsigned updates",
+            );
+        }
+    }
+}
+
+/// The application's keys, parsed (they were validated when stored).
+fn signing_keys(config: &ApplicationConfig) -> SigningKeys {
+    SigningKeys {
+        tauri: config
+            .tauri_public_key
+            .as_deref()
+            .and_then(|k| TauriPublicKey::parse(k).ok()),
+        sparkle: config
+            .sparkle_public_key
+            .as_deref()
+            .and_then(|k| SparklePublicKey::parse(k).ok()),
+    }
+}
 
 fn build_release(
     state: &AppState,
-    app_id: &str,
-    body: RegisterReleaseRequest,
+    app: &Application,
+    mut body: RegisterReleaseRequest,
 ) -> Result<Release, ApiError> {
-    let listed_platforms = state
-        .registry
-        .read(|c| c.application(app_id).map(|a| a.platforms.clone()))
-        .ok_or_else(|| ApiError::application_not_found(app_id))?;
+    let app_id = app.id.as_str();
     let mut errors = FieldErrors::default();
     if body
         .application_id
@@ -298,29 +562,52 @@ fn build_release(
     if rollout_percentage > 100 {
         errors.add("rollout_percentage", "must be between 0 and 100");
     }
-    if body.file_size > MAX_FILE_SIZE {
-        errors.add(
-            "file_size",
-            format!("must be at most {MAX_FILE_SIZE} bytes"),
-        );
-    }
     let allow_http = state.settings.security.allow_http_download_urls;
-    if let Err(e) = check_download_url(&body.download_url, allow_http) {
-        errors.add("download_url", e);
-    }
-    let checksum_type = match body.checksum_type.as_deref() {
-        None => Some(ChecksumType::Sha256),
-        Some(t) => ChecksumType::parse(t),
-    };
-    let checksum = match checksum_type {
-        None => {
-            errors.add("checksum_type", "must be sha256 or sha512");
-            None
+    let single = body.files.is_none();
+    let requested = match body.files.take() {
+        Some(files) => {
+            let single_fields = [
+                ("download_url", body.download_url.is_some()),
+                ("checksum", body.checksum.is_some()),
+                ("checksum_type", body.checksum_type.is_some()),
+                ("file_size", body.file_size.is_some()),
+                ("signature", body.signature.is_some()),
+            ];
+            for (field, given) in single_fields {
+                if given {
+                    errors.add(
+                        field,
+                        "give either `files` or the single-file fields, not both",
+                    );
+                }
+            }
+            if files.is_empty() {
+                errors.add("files", "must list at least one file");
+            }
+            if files.len() > MAX_FILES {
+                errors.add("files", format!("must list at most {MAX_FILES} files"));
+            }
+            files
         }
-        Some(kind) => check_checksum(&body.checksum, kind)
-            .map_err(|e| errors.add("checksum", e))
-            .ok(),
+        None => single_file(&mut body, &mut errors),
     };
+    let files: Vec<Artifact> = requested
+        .into_iter()
+        .take(MAX_FILES)
+        .enumerate()
+        .filter_map(|(i, f)| build_file(i, f, allow_http, single, &mut errors))
+        .collect();
+    for (index, file) in files.iter().enumerate() {
+        if files[..index].iter().any(|f| f.kind == file.kind) {
+            errors.add(
+                format!("files[{index}].kind"),
+                format!(
+                    "`{}` is listed twice; a release has one file per kind",
+                    file.kind.as_str()
+                ),
+            );
+        }
+    }
     let notes = body.release_notes.unwrap_or_default();
     if let Err(e) = check_text(&notes, MAX_TEXT_LEN, true) {
         errors.add("release_notes", e);
@@ -343,38 +630,44 @@ fn build_release(
             "must not be greater than the release version",
         );
     }
+    let minimum_system_version = body
+        .minimum_system_version
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    if let Some(v) = &minimum_system_version {
+        let valid = v.len() <= 32
+            && v.split('.')
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+        if !valid {
+            errors.add(
+                "minimum_system_version",
+                "must be a dotted numeric version such as 10.15 or 10.0.17763",
+            );
+        }
+    }
     let metadata = body.metadata.unwrap_or_default();
     if let Err(e) = check_metadata(&metadata) {
         errors.add("metadata", e);
     }
-    if let Some(signature) = &body.signature {
-        if signature.is_empty() {
-            errors.add("signature", "must not be empty when given");
-        } else if let Err(e) = check_text(signature, MAX_SIGNATURE_LEN, true) {
-            errors.add("signature", e);
-        }
-    }
     if let Some(platform) = normalize_platform(&body.platform)
-        && !listed_platforms.iter().any(|p| p == platform)
+        && !app.platforms.iter().any(|p| p == platform)
     {
         errors.add(
             "platform",
             format!(
                 "application '{app_id}' does not list platform '{platform}' (it lists: {})",
-                listed_platforms.join(", ")
+                app.platforms.join(", ")
             ),
         );
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let (Some(version), Some(target), Some(checksum_type), Some(checksum)) =
-        (version, target, checksum_type, checksum)
-    else {
+    let (Some(version), Some(target)) = (version, target) else {
         unreachable!("every missing part added a field error");
     };
     let now = crate::domain::now();
-    Ok(Release {
+    let release = Release {
         key: ReleaseKey {
             application_id: app_id.to_string(),
             version,
@@ -382,16 +675,13 @@ fn build_release(
             architecture: target.architecture.to_string(),
         },
         channel: target.channel,
-        download_url: body.download_url,
-        checksum,
-        checksum_type,
-        file_size: body.file_size,
+        files,
         release_notes: notes,
         release_date: body.release_date.map_or(now, |d| d.trunc_subsecs(6)),
         required: body.required,
         minimum_version,
+        minimum_system_version,
         metadata,
-        signature: body.signature,
         created_at: now,
         rollout: Rollout {
             percentage: rollout_percentage,
@@ -399,7 +689,9 @@ fn build_release(
         },
         yanked: false,
         yank_reason: String::new(),
-    })
+    };
+    check_signatures(&release, &signing_keys(&app.config), single, &mut errors);
+    errors.into_result(release).map_err(ApiError::validation)
 }
 
 /// Registers a release. An existing (application, version, platform,
@@ -424,7 +716,38 @@ async fn register_release(
     ApiJson(body): ApiJson<RegisterReleaseRequest>,
 ) -> Result<(StatusCode, Json<RegisterReleaseResponse>), ApiError> {
     valid_app_id(&app_id, "app_id")?;
-    let release = build_release(&state, &app_id, body)?;
+    let app = state
+        .registry
+        .read(|c| c.application(&app_id).cloned())
+        .ok_or_else(|| ApiError::application_not_found(&app_id))?;
+    let single = body.files.is_none();
+    let release = build_release(&state, &app, body)?;
+    if state.registry.read(|c| c.release(&release.key).is_some()) {
+        return Err(ApiError::conflict(format!(
+            "release '{}' already exists; releases are immutable (delete it first to replace it)",
+            release.id()
+        )));
+    }
+    let verified = app.config.verify_on_register;
+    if verified {
+        let problems = state
+            .downloader
+            .verify(&release, &signing_keys(&app.config))
+            .await;
+        if !problems.is_empty() {
+            let mut errors = FieldErrors::default();
+            for (index, field, message) in problems {
+                let field = if single {
+                    single_field_name(&field).to_string()
+                } else {
+                    format!("files[{index}].{field}")
+                };
+                errors.add(field, message);
+            }
+            tracing::warn!(event = "security_audit", action = "release_verification_failed", %app_id, version = %release.version(), key_name = %principal.name);
+            return Err(ApiError::validation(errors));
+        }
+    }
     let id = release.id();
     let version = release.version().to_string();
     let created_at = release.created_at;
@@ -451,6 +774,7 @@ async fn register_release(
             message: format!("Release {version} registered successfully"),
             id,
             created_at,
+            verified,
         }),
     ))
 }
@@ -494,6 +818,16 @@ async fn delete_release(
         message: format!("Release '{id}' deleted successfully"),
         id,
     }))
+}
+
+/// The single-file form's name for a file field.
+fn single_field_name(field: &str) -> &str {
+    match field {
+        "url" => "download_url",
+        "size" => "file_size",
+        "sha256" | "sha512" => "checksum",
+        other => other,
+    }
 }
 
 /// The release named by a path, with platform and architecture aliases accepted.

@@ -211,14 +211,15 @@ fn check_response(
         response.update_available = true;
         response.required = required;
         response.latest_version = Some(release.version().to_string());
-        response.download_url = Some(release.download_url.clone());
-        response.checksum = Some(release.checksum.clone());
-        response.checksum_type = Some(release.checksum_type.as_str());
-        response.file_size = Some(release.file_size);
+        let (checksum, checksum_type) = release.primary_checksum();
+        response.download_url = Some(release.primary_file().url.clone());
+        response.checksum = Some(checksum.to_string());
+        response.checksum_type = Some(checksum_type.as_str());
+        response.file_size = Some(release.primary_file().size);
         response.release_notes = Some(release.release_notes.clone());
         response.release_date = Some(release.release_date);
         response.minimum_version = release.minimum_version.as_ref().map(ToString::to_string);
-        response.signature = release.signature.clone();
+        response.signature = release.primary_file().signature.clone();
         response.channel = Some(release.channel.clone());
         response.metadata = include_metadata.then(|| release.metadata.clone());
     }
@@ -332,16 +333,16 @@ fn latest(
     let required = release.required;
     Ok(LatestVersionResponse {
         version: release.version().to_string(),
-        download_url: release.download_url.clone(),
-        checksum: release.checksum.clone(),
-        checksum_type: release.checksum_type.as_str(),
-        file_size: release.file_size,
+        download_url: release.primary_file().url.clone(),
+        checksum: release.primary_checksum().0.to_string(),
+        checksum_type: release.primary_checksum().1.as_str(),
+        file_size: release.primary_file().size,
         release_notes: release.release_notes.clone(),
         release_date: release.release_date,
         required,
         channel: release.channel.clone(),
         minimum_version: release.minimum_version.as_ref().map(ToString::to_string),
-        signature: release.signature.clone(),
+        signature: release.primary_file().signature.clone(),
         metadata: input.include_metadata.then(|| release.metadata.clone()),
     })
 }

@@ -15,7 +15,7 @@ use sqlx::{Row, query};
 
 use super::{Snapshot, Store, StoreError};
 use crate::domain::{
-    Application, ApplicationConfig, ChecksumType, Release, ReleaseKey, Rollout, parse_version,
+    Application, ApplicationConfig, Artifact, Release, ReleaseKey, Rollout, parse_version,
 };
 
 pub struct SqliteStore {
@@ -83,9 +83,14 @@ fn application_from_row(row: &SqliteRow) -> Result<Application, StoreError> {
 fn release_from_row(row: &SqliteRow) -> Result<Release, StoreError> {
     let version: String = row.try_get("version").map_err(corrupt)?;
     let minimum: Option<String> = row.try_get("minimum_version").map_err(corrupt)?;
-    let checksum_type: String = row.try_get("checksum_type").map_err(corrupt)?;
     let metadata: String = row.try_get("metadata").map_err(corrupt)?;
-    let file_size: i64 = row.try_get("file_size").map_err(corrupt)?;
+    let files: String = row.try_get("files").map_err(corrupt)?;
+    let files: Vec<Artifact> = serde_json::from_str(&files).map_err(corrupt)?;
+    if files.is_empty() {
+        return Err(StoreError::Corrupt(format!(
+            "release `{version}` has no files"
+        )));
+    }
     let percentage: i64 = row.try_get("rollout_percentage").map_err(corrupt)?;
     Ok(Release {
         key: ReleaseKey {
@@ -95,19 +100,15 @@ fn release_from_row(row: &SqliteRow) -> Result<Release, StoreError> {
             architecture: row.try_get("architecture").map_err(corrupt)?,
         },
         channel: row.try_get("channel").map_err(corrupt)?,
-        download_url: row.try_get("download_url").map_err(corrupt)?,
-        checksum: row.try_get("checksum").map_err(corrupt)?,
-        checksum_type: ChecksumType::parse(&checksum_type)
-            .ok_or_else(|| StoreError::Corrupt(format!("checksum type `{checksum_type}`")))?,
-        file_size: u64::try_from(file_size).map_err(corrupt)?,
+        files,
         release_notes: row.try_get("release_notes").map_err(corrupt)?,
         release_date: parse_timestamp(row.try_get("release_date").map_err(corrupt)?)?,
         required: row.try_get("required").map_err(corrupt)?,
         minimum_version: minimum
             .map(|m| parse_version(&m).map_err(StoreError::Corrupt))
             .transpose()?,
+        minimum_system_version: row.try_get("minimum_system_version").map_err(corrupt)?,
         metadata: serde_json::from_str(&metadata).map_err(corrupt)?,
-        signature: row.try_get("signature").map_err(corrupt)?,
         created_at: parse_timestamp(row.try_get("created_at").map_err(corrupt)?)?,
         rollout: Rollout {
             percentage: u8::try_from(percentage).map_err(corrupt)?,
@@ -196,34 +197,38 @@ impl Store for SqliteStore {
     }
 
     async fn insert_release(&self, release: &Release) -> Result<(), StoreError> {
-        let file_size = i64::try_from(release.file_size).map_err(corrupt)?;
+        let primary = release.primary_file();
+        let (checksum, checksum_type) = release.primary_checksum();
+        let file_size = i64::try_from(primary.size).map_err(corrupt)?;
         query(
             "INSERT INTO releases (application_id, version, platform, architecture, channel, \
              download_url, checksum, checksum_type, file_size, release_notes, release_date, required, \
              minimum_version, metadata, signature, created_at, rollout_percentage, rollout_paused, \
-             yanked, yank_reason) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             yanked, yank_reason, files, minimum_system_version) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&release.key.application_id)
         .bind(release.key.version.to_string())
         .bind(&release.key.platform)
         .bind(&release.key.architecture)
         .bind(&release.channel)
-        .bind(&release.download_url)
-        .bind(&release.checksum)
-        .bind(release.checksum_type.as_str())
+        .bind(&primary.url)
+        .bind(checksum)
+        .bind(checksum_type.as_str())
         .bind(file_size)
         .bind(&release.release_notes)
         .bind(timestamp(&release.release_date))
         .bind(release.required)
         .bind(release.minimum_version.as_ref().map(ToString::to_string))
         .bind(serde_json::to_string(&release.metadata).map_err(corrupt)?)
-        .bind(&release.signature)
+        .bind(&primary.signature)
         .bind(timestamp(&release.created_at))
         .bind(i64::from(release.rollout.percentage))
         .bind(release.rollout.paused)
         .bind(release.yanked)
         .bind(&release.yank_reason)
+        .bind(serde_json::to_string(&release.files).map_err(corrupt)?)
+        .bind(&release.minimum_system_version)
         .execute(&self.pool)
         .await
         .map_err(unavailable)?;

@@ -59,7 +59,8 @@ pub async fn router_with(settings: Settings) -> Router {
         settings,
         registry,
         Some(updater::telemetry::metrics_handle()),
-    );
+    )
+    .unwrap();
     updater::http::build_router(state)
         .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
 }
