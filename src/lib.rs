@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod probe;
+pub mod protocols;
 pub mod registry;
 pub mod server;
 pub mod store;

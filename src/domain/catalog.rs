@@ -95,6 +95,16 @@ pub enum UpdateDecision {
     },
 }
 
+/// What a client protocol offers one install.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offer {
+    pub release: Arc<Release>,
+    pub required: bool,
+    /// The install runs a yanked release and this older one replaces it;
+    /// only protocols whose clients can downgrade act on it.
+    pub rollback: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReleaseSortField {
     Version,
@@ -290,6 +300,100 @@ impl Catalog {
         })
     }
 
+    /// The client protocols' decision. A client on a channel other than
+    /// `stable` is also offered newer `stable` releases; the higher offer
+    /// wins. An install running a yanked release with nothing newer to go to
+    /// is offered the newest good release below it, marked as a rollback.
+    /// `None` when the application is unknown.
+    pub fn offer(&self, app_id: &str, query: &UpdateQuery<'_>) -> Option<Option<Offer>> {
+        let channels = channels_followed(query.channel);
+        let mut best: Option<Offer> = None;
+        for channel in &channels {
+            let on_channel = UpdateQuery {
+                channel,
+                ..query.clone()
+            };
+            if let UpdateDecision::Update { release, required } =
+                self.decide(app_id, &on_channel)?
+                && best
+                    .as_ref()
+                    .is_none_or(|b| release.version() > b.release.version())
+            {
+                best = Some(Offer {
+                    release,
+                    required,
+                    rollback: false,
+                });
+            }
+        }
+        if best.is_some() {
+            return Some(best);
+        }
+        let entry = self.apps.get(app_id)?;
+        let allow_prerelease = query.allow_prerelease || entry.app.config.allow_prerelease;
+        let tracks: Vec<&Track> = channels
+            .iter()
+            .filter_map(|channel| {
+                entry.tracks.get(&TrackKey {
+                    platform: query.platform.to_string(),
+                    architecture: query.architecture.to_string(),
+                    channel: channel.to_string(),
+                })
+            })
+            .collect();
+        let running_yanked = tracks.iter().any(|t| {
+            t.by_version
+                .get(query.current_version)
+                .is_some_and(|r| r.yanked)
+        });
+        if !running_yanked {
+            return Some(None);
+        }
+        let replacement = tracks
+            .iter()
+            .filter_map(|t| {
+                t.by_version
+                    .range(..query.current_version.clone())
+                    .rev()
+                    .map(|(_, r)| r)
+                    .find(|r| {
+                        !r.yanked
+                            && (allow_prerelease || !r.is_prerelease())
+                            && r.rollout.admits(app_id, r.version(), query.install_id)
+                    })
+            })
+            .max_by(|a, b| a.version().cmp(b.version()));
+        Some(replacement.map(|release| Offer {
+            release: Arc::clone(release),
+            required: true,
+            rollback: true,
+        }))
+    }
+
+    /// Releases of one platform and architecture on the given channels (all
+    /// channels when `None`), oldest first. `None` when the application is unknown.
+    pub fn track_releases(
+        &self,
+        app_id: &str,
+        platform: &str,
+        architecture: &str,
+        channels: Option<&[&str]>,
+    ) -> Option<Vec<Arc<Release>>> {
+        let entry = self.apps.get(app_id)?;
+        let mut releases: Vec<Arc<Release>> = entry
+            .tracks
+            .iter()
+            .filter(|(key, _)| {
+                key.platform == platform
+                    && key.architecture == architecture
+                    && channels.is_none_or(|c| c.contains(&key.channel.as_str()))
+            })
+            .flat_map(|(_, track)| track.by_version.values().cloned())
+            .collect();
+        releases.sort_by(|a, b| a.version().cmp(b.version()));
+        Some(releases)
+    }
+
     /// The newest release a client of this track may be offered, ignoring its
     /// own version. `None` when the application is unknown; `Some(None)` when
     /// the track has no eligible release.
@@ -401,6 +505,15 @@ impl Catalog {
             platform_count: platforms.len(),
             required_releases: required,
         })
+    }
+}
+
+/// The channels a client on `channel` follows: its own, then `stable`.
+pub fn channels_followed(channel: &str) -> Vec<&str> {
+    if channel == super::DEFAULT_CHANNEL {
+        vec![channel]
+    } else {
+        vec![channel, super::DEFAULT_CHANNEL]
     }
 }
 

@@ -11,8 +11,8 @@ mod version;
 
 pub use artifact::{Artifact, ArtifactKind};
 pub use catalog::{
-    ApplicationStats, Catalog, Change, Page, ReleaseFilter, ReleaseSortField, UpdateDecision,
-    UpdateQuery,
+    ApplicationStats, Catalog, Change, Offer, Page, ReleaseFilter, ReleaseSortField,
+    UpdateDecision, UpdateQuery, channels_followed,
 };
 pub use model::{Application, ApplicationConfig, ChecksumType, Release, ReleaseKey};
 pub use platform::{

@@ -22,7 +22,7 @@ pub fn normalize_architecture(input: &str) -> Option<&'static str> {
     let canonical = match lower.as_str() {
         "x86_64" | "x64" | "amd64" => "amd64",
         "aarch64" | "arm64" => "arm64",
-        "i686" | "i386" | "x86" | "386" => "386",
+        "i686" | "i386" | "x86" | "ia32" | "386" => "386",
         "armv7" | "armv7l" | "armhf" | "arm" => "arm",
         other => other,
     };

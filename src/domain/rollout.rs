@@ -55,6 +55,19 @@ impl Rollout {
     }
 }
 
+/// electron-updater's own staging rule, so the server and the client agree:
+/// the big-endian `u32` of the staging UUID's bytes 12 to 15, over
+/// `0xFFFFFFFF`, must be below the percentage. `None` when the id is not a UUID.
+pub fn electron_staging_admits(percentage: u8, staging_id: &str) -> Option<bool> {
+    let uuid = uuid::Uuid::parse_str(staging_id).ok()?;
+    if percentage >= 100 {
+        return Some(true);
+    }
+    let bytes = uuid.as_bytes();
+    let value = u32::from_be_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
+    Some(f64::from(value) / f64::from(u32::MAX) < f64::from(percentage) / 100.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +94,23 @@ mod tests {
             !partial.admits("a", &v, None),
             "no id: only complete rollouts"
         );
+    }
+
+    #[test]
+    fn electron_rule_matches_the_client() {
+        // The examples electron-updater's rule gives at 10 %.
+        assert_eq!(
+            electron_staging_admits(10, "12345678-1234-4234-8234-ffffffffffff"),
+            Some(false)
+        );
+        assert_eq!(
+            electron_staging_admits(10, "12345678-1234-4234-8234-000000000001"),
+            Some(true)
+        );
+        assert_eq!(
+            electron_staging_admits(100, "12345678-1234-4234-8234-ffffffffffff"),
+            Some(true)
+        );
+        assert_eq!(electron_staging_admits(10, "not-a-uuid"), None);
     }
 }

@@ -89,6 +89,7 @@ pub fn build_router(state: AppState) -> Router {
     ));
     let server = &state.settings.server;
     let mut router = router
+        .merge(crate::protocols::router())
         .fallback(not_found)
         .layer(axum::Extension(document))
         .layer(CatchPanicLayer::custom(error::panic_response))

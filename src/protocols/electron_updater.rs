@@ -1,0 +1,207 @@
+//! electron-updater's `generic` provider: `<base>/<channel><suffix>.yml`.
+//!
+//! Base URL `/electron-updater/{app}`. `latest.yml` (Windows), `latest-mac.yml`,
+//! `latest-linux.yml` (x64) and `latest-linux-<arch>.yml`; another channel
+//! replaces `latest` (`beta-linux.yml`). `latest` is the `stable` channel.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::{allow_prerelease, application, channel, with_content_type};
+use crate::app::AppState;
+use crate::domain::rollout::electron_staging_admits;
+use crate::domain::{
+    Application, ArtifactKind, DEFAULT_CHANNEL, Release, channels_followed, normalize_architecture,
+};
+use crate::http::error::ApiError;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/electron-updater/{app}/{file}", get(channel_file))
+}
+
+/// One file of the channel file.
+struct FileInfo {
+    url: String,
+    /// Base64, as electron-updater checks it.
+    sha512: Option<String>,
+    /// Hex SHA-256, electron-updater's fallback when no SHA-512 is known.
+    sha2: Option<String>,
+    size: u64,
+    block_map_size: Option<u64>,
+}
+
+/// A YAML double-quoted scalar. Every string is quoted, so a version such as
+/// `1.10` stays a string and a date is not read back as a timestamp.
+fn quoted(value: &str) -> String {
+    serde_json::Value::from(value).to_string()
+}
+
+/// The channel file, written the way electron-builder writes it.
+fn render(release: &Release, files: &[FileInfo]) -> String {
+    let mut yaml = format!(
+        "version: {}\nfiles:\n",
+        quoted(&release.version().to_string())
+    );
+    for file in files {
+        yaml.push_str(&format!("  - url: {}\n", quoted(&file.url)));
+        if let Some(sha512) = &file.sha512 {
+            yaml.push_str(&format!("    sha512: {}\n", quoted(sha512)));
+        }
+        if let Some(sha2) = &file.sha2 {
+            yaml.push_str(&format!("    sha2: {}\n", quoted(sha2)));
+        }
+        yaml.push_str(&format!("    size: {}\n", file.size));
+        if let Some(size) = file.block_map_size {
+            yaml.push_str(&format!("    blockMapSize: {size}\n"));
+        }
+    }
+    // electron-updater 6.x still reads the first file's `path` and `sha512`.
+    yaml.push_str(&format!("path: {}\n", quoted(&files[0].url)));
+    if let Some(sha512) = &files[0].sha512 {
+        yaml.push_str(&format!("sha512: {}\n", quoted(sha512)));
+    }
+    let date = release
+        .release_date
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    yaml.push_str(&format!("releaseDate: {}\n", quoted(&date)));
+    if !release.release_notes.is_empty() {
+        yaml.push_str(&format!(
+            "releaseNotes: {}\n",
+            quoted(&release.release_notes)
+        ));
+    }
+    if release.rollout.percentage < 100 {
+        yaml.push_str(&format!(
+            "stagingPercentage: {}\n",
+            release.rollout.percentage
+        ));
+    }
+    if let Some(min) = &release.minimum_system_version {
+        yaml.push_str(&format!("minimumSystemVersion: {}\n", quoted(min)));
+    }
+    yaml
+}
+
+/// What a channel file name asks for: channel, platform and architectures.
+struct FileTarget {
+    channel: String,
+    platform: &'static str,
+    architectures: Vec<&'static str>,
+}
+
+fn parse_file_name(file: &str) -> Result<FileTarget, ApiError> {
+    let bad = || ApiError::not_found(format!("no channel file named '{file}'"));
+    let stem = file.strip_suffix(".yml").ok_or_else(bad)?;
+    let (channel_part, platform, architectures) = if let Some(c) = stem.strip_suffix("-mac") {
+        (c, "darwin", vec!["arm64", "amd64"])
+    } else if let Some(c) = stem.strip_suffix("-linux") {
+        (c, "linux", vec!["amd64"])
+    } else if let Some((c, arch)) = stem.rsplit_once("-linux-") {
+        let arch = normalize_architecture(arch).ok_or_else(bad)?;
+        (c, "linux", vec![arch])
+    } else {
+        (stem, "windows", vec!["amd64", "arm64", "386"])
+    };
+    let channel_name = match channel_part {
+        "latest" => DEFAULT_CHANNEL.to_string(),
+        other => channel(other)?,
+    };
+    Ok(FileTarget {
+        channel: channel_name,
+        platform,
+        architectures,
+    })
+}
+
+fn installer_kinds(platform: &str) -> &'static [ArtifactKind] {
+    match platform {
+        "darwin" => &[ArtifactKind::Zip, ArtifactKind::Dmg],
+        "linux" => &[ArtifactKind::Appimage, ArtifactKind::Deb, ArtifactKind::Rpm],
+        _ => &[ArtifactKind::Nsis],
+    }
+}
+
+/// Whether the release may be listed for this install. With a staging id
+/// the server applies electron-updater's own rule, so an install outside a
+/// staged release is shown the newest release it is in; without one the
+/// client decides from `stagingPercentage`.
+fn listable(
+    app: &Application,
+    release: &Release,
+    staging_id: Option<&str>,
+    prerelease: bool,
+) -> bool {
+    let rollout = &release.rollout;
+    let admitted = match staging_id.and_then(|id| electron_staging_admits(rollout.percentage, id)) {
+        Some(admitted) => admitted,
+        None => rollout.percentage > 0,
+    };
+    !release.yanked
+        && !rollout.paused
+        && admitted
+        && (prerelease || app.config.allow_prerelease || !release.is_prerelease())
+        && app.max_version().is_none_or(|m| release.version() <= &m)
+}
+
+async fn channel_file(
+    State(state): State<AppState>,
+    Path((app_id, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let app = application(&state, &app_id)?;
+    let target = parse_file_name(&file)?;
+    let staging_id = headers
+        .get("x-user-staging-id")
+        .and_then(|v| v.to_str().ok());
+    let prerelease = allow_prerelease(&target.channel, None);
+    let channels = channels_followed(&target.channel);
+    let kinds = installer_kinds(target.platform);
+    let candidates: Vec<Arc<Release>> = state.registry.read(|c| {
+        target
+            .architectures
+            .iter()
+            .filter_map(|arch| c.track_releases(&app_id, target.platform, arch, Some(&channels)))
+            .flatten()
+            .filter(|r| listable(&app, r, staging_id, prerelease) && r.file_of(kinds).is_some())
+            .collect()
+    });
+    let Some(newest) = candidates
+        .iter()
+        .max_by(|a, b| a.version().cmp(b.version()))
+        .cloned()
+    else {
+        return Err(ApiError::not_found(format!(
+            "no release for '{app_id}' on {} in channel '{}'",
+            target.platform, target.channel
+        )));
+    };
+    let mut files = Vec::new();
+    for release in candidates
+        .iter()
+        .filter(|r| r.version() == newest.version())
+    {
+        for file in release.files.iter().filter(|f| kinds.contains(&f.kind)) {
+            files.push(FileInfo {
+                url: file.url.clone(),
+                sha512: file
+                    .sha512
+                    .as_deref()
+                    .and_then(|h| hex::decode(h).ok())
+                    .map(|bytes| STANDARD.encode(bytes)),
+                sha2: file.sha512.is_none().then(|| file.sha256.clone()).flatten(),
+                size: file.size,
+                block_map_size: file.blockmap_size,
+            });
+        }
+    }
+    Ok(with_content_type(
+        "text/yaml; charset=utf-8",
+        render(&newest, &files),
+    ))
+}

@@ -1,0 +1,175 @@
+//! Electron's built-in `autoUpdater`: Squirrel.Mac and Squirrel.Windows.
+//!
+//! `GET /electron/{app}/{channel}/darwin/{arch}/{current_version}`: Squirrel.Mac
+//! JSON (200) or 204. `GET /electron/{app}/{channel}/windows/{arch}/RELEASES`:
+//! the Squirrel.Windows feed, whose relative package names are answered by
+//! `GET …/windows/{arch}/<id>-<version>-full.nupkg` with a redirect to the file.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    allow_prerelease, application, channel, current_version, no_content, nupkg_name, package_id,
+    parse_nupkg_name, redirect, rfc3339, with_content_type,
+};
+use crate::app::AppState;
+use crate::domain::{
+    ArtifactKind, UpdateQuery, channels_followed, normalize_architecture, normalize_platform,
+};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiQuery, install_id};
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route(
+        "/electron/{app}/{channel}/{platform}/{arch}/{last}",
+        get(feed),
+    )
+}
+
+#[derive(Deserialize)]
+struct FeedParams {
+    /// Squirrel.Windows' package id.
+    id: Option<String>,
+    install_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SquirrelMacUpdate {
+    name: String,
+    notes: String,
+    pub_date: String,
+    url: String,
+}
+
+async fn feed(
+    State(state): State<AppState>,
+    Path((app_id, channel_name, platform, arch, last)): Path<(
+        String,
+        String,
+        String,
+        String,
+        String,
+    )>,
+    ApiQuery(params): ApiQuery<FeedParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    application(&state, &app_id)?;
+    let channel_name = channel(&channel_name)?;
+    let (Some(platform), Some(architecture)) =
+        (normalize_platform(&platform), normalize_architecture(&arch))
+    else {
+        return Ok(no_content());
+    };
+    match platform {
+        "darwin" => {
+            let current = current_version(&last, "current_version")?;
+            let install = install_id(&headers, params.install_id.as_deref())?;
+            let query = UpdateQuery {
+                current_version: &current,
+                platform,
+                architecture,
+                channel: &channel_name,
+                allow_prerelease: allow_prerelease(&channel_name, Some(&current)),
+                install_id: install.as_deref(),
+            };
+            // Squirrel.Mac installs whatever a 200 names, so a rollback works.
+            let offer = state.registry.read(|c| c.offer(&app_id, &query)).flatten();
+            let Some((offer, file)) = offer.and_then(|o| {
+                let file = o.release.file_of(&[ArtifactKind::Zip])?.clone();
+                Some((o, file))
+            }) else {
+                return Ok(no_content());
+            };
+            Ok(Json(SquirrelMacUpdate {
+                name: offer.release.version().to_string(),
+                notes: offer.release.release_notes.clone(),
+                pub_date: rfc3339(&offer.release.release_date),
+                url: file.url,
+            })
+            .into_response())
+        }
+        "windows" if last == "RELEASES" => {
+            let package = package_id(params.id.as_deref(), &app_id);
+            let body = releases_file(&state, &app_id, &package, architecture, &channel_name);
+            match body {
+                Some(body) => Ok(with_content_type("text/plain; charset=utf-8", body)),
+                // An empty RELEASES is "corrupt" to Squirrel; 404 is an honest "nothing here".
+                None => Err(ApiError::not_found(format!(
+                    "no Squirrel.Windows packages for '{app_id}' on windows/{architecture} in channel '{channel_name}'"
+                ))),
+            }
+        }
+        "windows" if last.ends_with(".nupkg") => {
+            let url = parse_nupkg_name(&last).and_then(|(version, delta)| {
+                let kind = if delta {
+                    ArtifactKind::NupkgDelta
+                } else {
+                    ArtifactKind::Nupkg
+                };
+                let channels = channels_followed(&channel_name);
+                state.registry.read(|c| {
+                    c.track_releases(&app_id, "windows", architecture, Some(&channels))?
+                        .into_iter()
+                        .find(|r| r.version() == &version && !r.yanked)
+                        .and_then(|r| r.file_of(&[kind]).map(|f| f.url.clone()))
+                })
+            });
+            match url {
+                Some(url) => Ok(redirect(&url)),
+                None => Err(ApiError::not_found(format!("no package named '{last}'"))),
+            }
+        }
+        _ => Ok(no_content()),
+    }
+}
+
+/// `RELEASES` lines for every offered package, oldest first:
+/// `<SHA1> <file name> <size>`, plus ` # NN%` for a staged rollout, which
+/// Squirrel.Windows applies itself (it sends no install id).
+fn releases_file(
+    state: &AppState,
+    app_id: &str,
+    package: &str,
+    architecture: &str,
+    channel_name: &str,
+) -> Option<String> {
+    let channels = channels_followed(channel_name);
+    let prerelease = allow_prerelease(channel_name, None);
+    let releases = state
+        .registry
+        .read(|c| c.track_releases(app_id, "windows", architecture, Some(&channels)))?;
+    let mut lines = String::new();
+    for release in releases.iter().filter(|r| {
+        !r.yanked
+            && !r.rollout.paused
+            && r.rollout.percentage > 0
+            && (prerelease || !r.is_prerelease())
+    }) {
+        for (kind, delta) in [
+            (ArtifactKind::Nupkg, false),
+            (ArtifactKind::NupkgDelta, true),
+        ] {
+            let Some(file) = release.file_of(&[kind]) else {
+                continue;
+            };
+            let Some(sha1) = &file.sha1 else {
+                continue;
+            };
+            let name = nupkg_name(package, release.version(), delta);
+            lines.push_str(&format!(
+                "{} {name} {}",
+                sha1.to_ascii_uppercase(),
+                file.size
+            ));
+            if release.rollout.percentage < 100 {
+                lines.push_str(&format!(" # {}%", release.rollout.percentage));
+            }
+            lines.push('\n');
+        }
+    }
+    (!lines.is_empty()).then_some(lines)
+}

@@ -1,0 +1,260 @@
+//! Tauri v1 and v2 (`tauri-plugin-updater`) and cargo-packager-updater.
+//!
+//! Dynamic: `GET /tauri/{app}/{channel}/{target}/{arch}/{current_version}`
+//! answers 200 with one update or 204. Static: `GET /tauri/{app}/{channel}/latest.json`
+//! lists the newest fully rolled-out version for every platform.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    allow_prerelease, application, channel, current_version, no_content, rfc3339, tauri_arch,
+};
+use crate::app::AppState;
+use crate::domain::signing::tauri_signature_field;
+use crate::domain::{
+    Artifact, ArtifactKind, Release, UpdateQuery, channels_followed, normalize_architecture,
+    normalize_platform,
+};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiQuery, install_id};
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/tauri/{app}/{channel}/{target}/{arch}/{current_version}",
+            get(dynamic),
+        )
+        .route("/tauri/{app}/{channel}/latest.json", get(static_manifest))
+}
+
+#[derive(Deserialize)]
+struct DynamicParams {
+    bundle_type: Option<String>,
+    install_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TauriUpdate {
+    version: String,
+    notes: String,
+    pub_date: String,
+    url: String,
+    signature: String,
+    /// cargo-packager-updater requires it; Tauri ignores it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct StaticPlatform {
+    url: String,
+    signature: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct StaticManifest {
+    version: String,
+    notes: String,
+    pub_date: String,
+    platforms: BTreeMap<String, StaticPlatform>,
+}
+
+/// The installer kinds a client may be given, best first. A client that
+/// says how it was installed gets only that kind: a `.deb` install is never
+/// handed an AppImage.
+fn kinds_for(platform: &str, bundle_type: Option<&str>) -> Result<Vec<ArtifactKind>, ApiError> {
+    let bundle = bundle_type
+        .map(|b| b.trim().to_ascii_lowercase())
+        .filter(|b| b != "unknown");
+    match bundle.as_deref() {
+        None => Ok(default_kinds(platform).to_vec()),
+        Some(b) => match ArtifactKind::parse(b) {
+            Some(
+                kind @ (ArtifactKind::Appimage
+                | ArtifactKind::Deb
+                | ArtifactKind::Rpm
+                | ArtifactKind::App
+                | ArtifactKind::Msi
+                | ArtifactKind::Nsis),
+            ) => Ok(vec![kind]),
+            _ => Err(ApiError::field(
+                "bundle_type",
+                "must be appimage, deb, rpm, app, msi, nsis or unknown",
+            )),
+        },
+    }
+}
+
+fn default_kinds(platform: &str) -> &'static [ArtifactKind] {
+    match platform {
+        "linux" => &[ArtifactKind::Appimage],
+        "darwin" => &[ArtifactKind::App],
+        "windows" => &[ArtifactKind::Nsis, ArtifactKind::Msi],
+        _ => &[],
+    }
+}
+
+/// cargo-packager-updater's `format`.
+fn packager_format(kind: ArtifactKind) -> Option<&'static str> {
+    match kind {
+        ArtifactKind::Appimage => Some("appimage"),
+        ArtifactKind::App => Some("app"),
+        ArtifactKind::Nsis => Some("nsis"),
+        ArtifactKind::Msi => Some("wix"),
+        _ => None,
+    }
+}
+
+/// The signed file of one of `kinds`: Tauri refuses an update without a signature.
+fn signed_file<'a>(
+    release: &'a Release,
+    kinds: &[ArtifactKind],
+) -> Option<(&'a Artifact, &'a str)> {
+    kinds.iter().find_map(|kind| {
+        release
+            .files
+            .iter()
+            .find(|f| f.kind == *kind)
+            .and_then(|f| f.signature.as_deref().map(|s| (f, s)))
+    })
+}
+
+async fn dynamic(
+    State(state): State<AppState>,
+    Path((app_id, channel_name, target, arch, current)): Path<(
+        String,
+        String,
+        String,
+        String,
+        String,
+    )>,
+    ApiQuery(params): ApiQuery<DynamicParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    application(&state, &app_id)?;
+    let channel_name = channel(&channel_name)?;
+    let current = current_version(&current, "current_version")?;
+    let install = install_id(&headers, params.install_id.as_deref())?;
+    let (Some(platform), Some(architecture)) =
+        (normalize_platform(&target), normalize_architecture(&arch))
+    else {
+        return Ok(no_content());
+    };
+    let kinds = kinds_for(platform, params.bundle_type.as_deref())?;
+    let query = UpdateQuery {
+        current_version: &current,
+        platform,
+        architecture,
+        channel: &channel_name,
+        allow_prerelease: allow_prerelease(&channel_name, Some(&current)),
+        install_id: install.as_deref(),
+    };
+    let Some(offer) = state.registry.read(|c| c.offer(&app_id, &query)).flatten() else {
+        return Ok(no_content());
+    };
+    let Some((file, signature)) = signed_file(&offer.release, &kinds) else {
+        return Ok(no_content());
+    };
+    Ok(Json(TauriUpdate {
+        version: offer.release.version().to_string(),
+        notes: offer.release.release_notes.clone(),
+        pub_date: rfc3339(&offer.release.release_date),
+        url: file.url.clone(),
+        signature: tauri_signature_field(signature),
+        format: packager_format(file.kind),
+    })
+    .into_response())
+}
+
+/// Static manifests cannot tell installs apart, so they carry only releases
+/// rolled out to everyone.
+async fn static_manifest(
+    State(state): State<AppState>,
+    Path((app_id, channel_name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let app = application(&state, &app_id)?;
+    let channel_name = channel(&channel_name)?;
+    let channels = channels_followed(&channel_name);
+    let prerelease = allow_prerelease(&channel_name, None) || app.config.allow_prerelease;
+    let max = app.max_version();
+    let releases: Vec<std::sync::Arc<Release>> = state.registry.read(|c| {
+        app.platforms
+            .iter()
+            .flat_map(|platform| {
+                ["amd64", "arm64", "386", "arm"]
+                    .into_iter()
+                    .filter_map(|arch| c.track_releases(&app_id, platform, arch, Some(&channels)))
+            })
+            .flatten()
+            .filter(|r| {
+                !r.yanked
+                    && r.rollout.admits(&app_id, r.version(), None)
+                    && (prerelease || !r.is_prerelease())
+                    && max.as_ref().is_none_or(|m| r.version() <= m)
+                    && signed_file(r, default_kinds(&r.key.platform)).is_some()
+            })
+            .collect()
+    });
+    let Some(newest) = releases.iter().map(|r| r.version()).max().cloned() else {
+        return Ok(no_content());
+    };
+    let at_newest: Vec<&std::sync::Arc<Release>> =
+        releases.iter().filter(|r| r.version() == &newest).collect();
+    let mut platforms = BTreeMap::new();
+    for release in &at_newest {
+        let os = release.key.platform.as_str();
+        let arch = tauri_arch(&release.key.architecture);
+        for file in &release.files {
+            let (Some(signature), Some(bundle)) = (&file.signature, tauri_bundle(file.kind)) else {
+                continue;
+            };
+            let entry = || StaticPlatform {
+                url: file.url.clone(),
+                signature: tauri_signature_field(signature),
+                format: packager_format(file.kind),
+            };
+            platforms.insert(format!("{os}-{arch}-{bundle}"), entry());
+            if default_kinds(os).first() == Some(&file.kind)
+                || (os == "windows"
+                    && file.kind == ArtifactKind::Msi
+                    && release.file_of(&[ArtifactKind::Nsis]).is_none())
+            {
+                platforms.insert(format!("{os}-{arch}"), entry());
+                if os == "darwin" {
+                    // cargo-packager names macOS `macos`.
+                    platforms.insert(format!("macos-{arch}"), entry());
+                }
+            }
+        }
+    }
+    let newest_release = at_newest[0];
+    Ok(Json(StaticManifest {
+        version: newest.to_string(),
+        notes: newest_release.release_notes.clone(),
+        pub_date: rfc3339(&newest_release.release_date),
+        platforms,
+    })
+    .into_response())
+}
+
+/// The bundle suffix of Tauri's static platform keys.
+fn tauri_bundle(kind: ArtifactKind) -> Option<&'static str> {
+    match kind {
+        ArtifactKind::Appimage => Some("appimage"),
+        ArtifactKind::Deb => Some("deb"),
+        ArtifactKind::Rpm => Some("rpm"),
+        ArtifactKind::App => Some("app"),
+        ArtifactKind::Msi => Some("msi"),
+        ArtifactKind::Nsis => Some("nsis"),
+        _ => None,
+    }
+}

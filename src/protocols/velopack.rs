@@ -1,0 +1,141 @@
+//! Velopack feeds: `GET /velopack/{app}/{platform}/{arch}/releases.{channel}.json`.
+//!
+//! The client's base URL is `/velopack/{app}/{platform}/{arch}`; it downloads
+//! `<base>/<FileName>`, which redirects to the package's own URL. Velopack's
+//! default channels (`win`, `osx`, `linux`) are the `stable` channel.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    allow_prerelease, application, channel, nupkg_name, package_id, parse_nupkg_name, redirect,
+};
+use crate::app::AppState;
+use crate::domain::{
+    ArtifactKind, DEFAULT_CHANNEL, channels_followed, normalize_architecture, normalize_platform,
+};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiQuery, install_id};
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route(
+        "/velopack/{app}/{platform}/{arch}/{file}",
+        get(feed_or_package),
+    )
+}
+
+#[derive(Deserialize)]
+struct FeedParams {
+    id: Option<String>,
+    /// Velopack's install id for staged rollouts.
+    #[serde(rename = "stagingId")]
+    staging_id: Option<String>,
+    install_id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Feed {
+    assets: Vec<Asset>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Asset {
+    package_id: String,
+    version: String,
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    file_name: String,
+    #[serde(rename = "SHA1", skip_serializing_if = "Option::is_none")]
+    sha1: Option<String>,
+    #[serde(rename = "SHA256", skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
+    size: u64,
+    notes_markdown: String,
+    notes_html: String,
+}
+
+async fn feed_or_package(
+    State(state): State<AppState>,
+    Path((app_id, platform, arch, file)): Path<(String, String, String, String)>,
+    ApiQuery(params): ApiQuery<FeedParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    application(&state, &app_id)?;
+    let platform = normalize_platform(&platform)
+        .ok_or_else(|| ApiError::field("platform", "must be windows, linux or darwin (macos)"))?;
+    let architecture = normalize_architecture(&arch)
+        .ok_or_else(|| ApiError::field("arch", "must be amd64 (x64), arm64, 386 (x86) or arm"))?;
+    if let Some(channel_part) = file
+        .strip_prefix("releases.")
+        .and_then(|f| f.strip_suffix(".json"))
+    {
+        let channel_name = match channel_part {
+            "win" | "osx" | "linux" => DEFAULT_CHANNEL.to_string(),
+            other => channel(other)?,
+        };
+        let install = install_id(
+            &headers,
+            params
+                .staging_id
+                .as_deref()
+                .or(params.install_id.as_deref()),
+        )?;
+        let package = package_id(params.id.as_deref(), &app_id);
+        let prerelease = allow_prerelease(&channel_name, None);
+        let channels = channels_followed(&channel_name);
+        let releases = state
+            .registry
+            .read(|c| c.track_releases(&app_id, platform, architecture, Some(&channels)))
+            .unwrap_or_default();
+        let mut assets = Vec::new();
+        for release in releases.iter().filter(|r| {
+            !r.yanked
+                && (prerelease || !r.is_prerelease())
+                && r.rollout.admits(&app_id, r.version(), install.as_deref())
+        }) {
+            for (kind, delta, label) in [
+                (ArtifactKind::Nupkg, false, "Full"),
+                (ArtifactKind::NupkgDelta, true, "Delta"),
+            ] {
+                if let Some(file) = release.file_of(&[kind]) {
+                    assets.push(Asset {
+                        package_id: package.clone(),
+                        version: release.version().to_string(),
+                        kind: label,
+                        file_name: nupkg_name(&package, release.version(), delta),
+                        sha1: file.sha1.clone(),
+                        sha256: file.sha256.clone(),
+                        size: file.size,
+                        notes_markdown: release.release_notes.clone(),
+                        notes_html: String::new(),
+                    });
+                }
+            }
+        }
+        // An empty feed is Velopack's "nothing here" (RemoteIsEmpty).
+        return Ok(Json(Feed { assets }).into_response());
+    }
+    let url = parse_nupkg_name(&file).and_then(|(version, delta)| {
+        let kind = if delta {
+            ArtifactKind::NupkgDelta
+        } else {
+            ArtifactKind::Nupkg
+        };
+        state.registry.read(|c| {
+            c.track_releases(&app_id, platform, architecture, None)?
+                .into_iter()
+                .find(|r| r.version() == &version && !r.yanked)
+                .and_then(|r| r.file_of(&[kind]).map(|f| f.url.clone()))
+        })
+    });
+    match url {
+        Some(url) => Ok(redirect(&url)),
+        None => Err(ApiError::not_found(format!("no package named '{file}'"))),
+    }
+}
