@@ -591,14 +591,15 @@ fn build_release(
         }
         None => single_file(&mut body, &mut errors),
     };
-    let files: Vec<Artifact> = requested
+    let built: Vec<Option<Artifact>> = requested
         .into_iter()
         .take(MAX_FILES)
         .enumerate()
-        .filter_map(|(i, f)| build_file(i, f, allow_http, single, &mut errors))
+        .map(|(i, f)| build_file(i, f, allow_http, single, &mut errors))
         .collect();
-    for (index, file) in files.iter().enumerate() {
-        if files[..index].iter().any(|f| f.kind == file.kind) {
+    for (index, file) in built.iter().enumerate() {
+        let Some(file) = file else { continue };
+        if built[..index].iter().flatten().any(|f| f.kind == file.kind) {
             errors.add(
                 format!("files[{index}].kind"),
                 format!(
@@ -608,6 +609,7 @@ fn build_release(
             );
         }
     }
+    let files: Vec<Artifact> = built.into_iter().flatten().collect();
     let notes = body.release_notes.unwrap_or_default();
     if let Err(e) = check_text(&notes, MAX_TEXT_LEN, true) {
         errors.add("release_notes", e);

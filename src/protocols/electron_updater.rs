@@ -162,15 +162,26 @@ async fn channel_file(
     let prerelease = allow_prerelease(&target.channel, None);
     let channels = channels_followed(&target.channel);
     let kinds = installer_kinds(target.platform);
-    let candidates: Vec<Arc<Release>> = state.registry.read(|c| {
-        target
-            .architectures
-            .iter()
-            .filter_map(|arch| c.track_releases(&app_id, target.platform, arch, Some(&channels)))
-            .flatten()
-            .filter(|r| listable(&app, r, staging_id, prerelease) && r.file_of(kinds).is_some())
-            .collect()
-    });
+    let candidates_for = |staging_id: Option<&str>| -> Vec<Arc<Release>> {
+        state.registry.read(|c| {
+            target
+                .architectures
+                .iter()
+                .filter_map(|arch| {
+                    c.track_releases(&app_id, target.platform, arch, Some(&channels))
+                })
+                .flatten()
+                .filter(|r| listable(&app, r, staging_id, prerelease) && r.file_of(kinds).is_some())
+                .collect()
+        })
+    };
+    let mut candidates = candidates_for(staging_id);
+    if candidates.is_empty() && staging_id.is_some() {
+        // Only staged releases the install is outside of: list the newest
+        // with its stagingPercentage, which the client itself declines, so
+        // it sees "no update" rather than a missing channel file.
+        candidates = candidates_for(None);
+    }
     let Some(newest) = candidates
         .iter()
         .max_by(|a, b| a.version().cmp(b.version()))

@@ -51,10 +51,11 @@ struct Asset {
     #[serde(rename = "Type")]
     kind: &'static str,
     file_name: String,
-    #[serde(rename = "SHA1", skip_serializing_if = "Option::is_none")]
-    sha1: Option<String>,
-    #[serde(rename = "SHA256", skip_serializing_if = "Option::is_none")]
-    sha256: Option<String>,
+    /// Empty when unknown, as Velopack's own feeds write it.
+    #[serde(rename = "SHA1")]
+    sha1: String,
+    #[serde(rename = "SHA256")]
+    sha256: String,
     size: u64,
     notes_markdown: String,
     notes_html: String,
@@ -103,14 +104,18 @@ async fn feed_or_package(
                 (ArtifactKind::Nupkg, false, "Full"),
                 (ArtifactKind::NupkgDelta, true, "Delta"),
             ] {
-                if let Some(file) = release.file_of(&[kind]) {
+                // Velopack checks SHA-256, else SHA-1: a package with neither is left out.
+                if let Some(file) = release
+                    .file_of(&[kind])
+                    .filter(|f| f.sha256.is_some() || f.sha1.is_some())
+                {
                     assets.push(Asset {
                         package_id: package.clone(),
                         version: release.version().to_string(),
                         kind: label,
                         file_name: nupkg_name(&package, release.version(), delta),
-                        sha1: file.sha1.clone(),
-                        sha256: file.sha256.clone(),
+                        sha1: file.sha1.clone().unwrap_or_default().to_ascii_uppercase(),
+                        sha256: file.sha256.clone().unwrap_or_default(),
                         size: file.size,
                         notes_markdown: release.release_notes.clone(),
                         notes_html: String::new(),
