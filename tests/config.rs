@@ -1614,3 +1614,34 @@ fn cli_version_and_help() {
     assert!(output.status.success());
     assert!(text(&output.stdout).contains("check"));
 }
+
+#[test]
+fn artifact_verification_limits_are_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_yaml(
+        dir.path(),
+        "development:\n  security:\n    artifact_verification:\n      max_bytes: 1048576\n",
+    );
+    let loaded = load_ok(&options(
+        &path,
+        None,
+        &[("UPDATER_SECURITY__ARTIFACT_VERIFICATION__TIMEOUT", "90s")],
+    ));
+    let verification = &loaded.settings.security.artifact_verification;
+    assert_eq!(verification.max_bytes, 1_048_576);
+    assert_eq!(verification.timeout, std::time::Duration::from_secs(90));
+
+    let bad = write_yaml(
+        dir.path(),
+        "development:\n  security:\n    artifact_verification:\n      max_bytes: 0\n      timeout: 0s\n",
+    );
+    let errors = load_err(&options(&bad, None, &[]));
+    assert_error(
+        &errors,
+        &["security.artifact_verification.max_bytes", "at least 1"],
+    );
+    assert_error(
+        &errors,
+        &["security.artifact_verification.timeout", "at least 1s"],
+    );
+}

@@ -93,6 +93,13 @@ pub fn validate(settings: &Settings, warnings: &mut Vec<String>) -> Vec<String> 
             "`security.rate_limit.requests_per_minute` and `burst` must be at least 1".into(),
         );
     }
+    let verification = &settings.security.artifact_verification;
+    if verification.max_bytes == 0 {
+        errors.push("`security.artifact_verification.max_bytes` must be at least 1".into());
+    }
+    if verification.timeout < Duration::from_secs(1) {
+        errors.push("`security.artifact_verification.timeout` must be at least 1s".into());
+    }
     if settings.security.auth_failure_limit.failures_per_minute == 0 {
         errors.push("`security.auth_failure_limit.failures_per_minute` must be at least 1".into());
     }
