@@ -223,3 +223,60 @@ async fn sqlite_reports_an_unusable_path() {
     let result = SqliteStore::open(&blocker.join("db.sqlite"), Duration::from_secs(1)).await;
     assert!(matches!(result, Err(StoreError::Unavailable(_))));
 }
+
+/// A database written before releases had several files (schema version 2)
+/// is upgraded in place: each release becomes a one-file release.
+#[tokio::test]
+async fn sqlite_upgrades_single_file_releases() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        sqlx::migrate!("./migrations/sqlite")
+            .run_to(2, &pool)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO applications (id, name, created_at, updated_at) \
+             VALUES ('old', 'Old', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO releases (application_id, version, platform, architecture, download_url, \
+             checksum, checksum_type, file_size, release_date, signature, created_at) \
+             VALUES ('old', '1.0.0', 'linux', 'amd64', 'https://cdn.example.com/old.tar.gz', ?, 'sha512', 42, \
+             '2025-01-01T00:00:00Z', 'untrusted comment: x', '2025-01-01T00:00:00Z')",
+        )
+        .bind("ab".repeat(64))
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+    let store = SqliteStore::open(&path, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let snapshot = store.load().await.unwrap();
+    let release = &snapshot.releases[0];
+    assert_eq!(
+        release.files,
+        [Artifact {
+            kind: ArtifactKind::Other,
+            url: "https://cdn.example.com/old.tar.gz".into(),
+            size: 42,
+            sha256: None,
+            sha512: Some("ab".repeat(64)),
+            sha1: None,
+            signature: Some("untrusted comment: x".into()),
+            ed_signature: None,
+            blockmap_url: None,
+            blockmap_size: None,
+        }]
+    );
+    assert_eq!(release.minimum_system_version, None);
+}
