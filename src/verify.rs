@@ -1,7 +1,11 @@
 //! Verification at registration: each file is downloaded once and its size,
 //! digests and signatures are checked as the bytes stream past.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
@@ -24,13 +28,21 @@ pub struct Downloader {
     client: reqwest::Client,
     max_bytes: u64,
     timeout: Duration,
+    allow_private: bool,
 }
 
 impl Downloader {
     /// Redirects are followed only to URLs registration would accept, and
-    /// never from `https` down to `http`.
+    /// never from `https` down to `http`. Unless private addresses are
+    /// allowed, no request reaches a loopback, private, link-local or other
+    /// non-public address, whether named by the URL, a redirect or DNS: a
+    /// publisher must not be able to probe the server's own network.
     pub fn new(settings: &ArtifactVerificationSettings, allow_http: bool) -> anyhow::Result<Self> {
+        let allow_private = settings.allow_private_addresses;
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if !allow_private && !host_allowed(attempt.url()) {
+                return attempt.error("redirect target is not a public address");
+            }
             if attempt.previous().len() > MAX_REDIRECTS {
                 return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
             }
@@ -44,7 +56,11 @@ impl Downloader {
                 Err(e) => attempt.error(format!("redirect target {e}")),
             }
         });
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if !allow_private {
+            builder = builder.dns_resolver(Arc::new(PublicOnly));
+        }
+        let client = builder
             .redirect(policy)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!(
@@ -57,6 +73,7 @@ impl Downloader {
             client,
             max_bytes: settings.max_bytes,
             timeout: settings.timeout,
+            allow_private,
         })
     }
 
@@ -67,20 +84,24 @@ impl Downloader {
         release: &Release,
         keys: &SigningKeys,
     ) -> Vec<(usize, String, String)> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
         let mut problems = Vec::new();
         for (index, file) in release.files.iter().enumerate() {
-            let outcome = tokio::time::timeout(self.timeout, self.verify_file(file, keys)).await;
+            let outcome = tokio::time::timeout_at(deadline, self.verify_file(file, keys)).await;
             match outcome {
                 Ok(Ok(())) => {}
                 Ok(Err((field, message))) => problems.push((index, field.to_string(), message)),
-                Err(_) => problems.push((
-                    index,
-                    "url".to_string(),
-                    format!(
-                        "download did not finish within {}",
-                        humantime::format_duration(self.timeout)
-                    ),
-                )),
+                Err(_) => {
+                    problems.push((
+                        index,
+                        "url".to_string(),
+                        format!(
+                            "verification did not finish within {} (security.artifact_verification.timeout)",
+                            humantime::format_duration(self.timeout)
+                        ),
+                    ));
+                    break;
+                }
             }
         }
         problems
@@ -119,9 +140,13 @@ impl Downloader {
             _ => None,
         };
 
+        let url = reqwest::Url::parse(&file.url).map_err(|e| ("url", e.to_string()))?;
+        if !self.allow_private && !host_allowed(&url) {
+            return Err(("url", NOT_PUBLIC.to_string()));
+        }
         let mut response = self
             .client
-            .get(&file.url)
+            .get(url)
             .send()
             .await
             .map_err(|e| ("url", format!("could not be downloaded: {}", describe(&e))))?;
@@ -220,4 +245,118 @@ fn describe(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+const NOT_PUBLIC: &str = "does not resolve to a public address; verification downloads never reach loopback, private or link-local addresses";
+
+/// Whether a URL's host may be contacted: names are checked when resolved
+/// ([`PublicOnly`]); IP literals here.
+fn host_allowed(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => is_public(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => is_public(IpAddr::V6(ip)),
+        Some(url::Host::Domain(name)) => !name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Addresses on the public internet: not loopback, private, shared,
+/// link-local, multicast, documentation or unspecified.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+/// A resolver that drops every non-public address, so a name pointing at
+/// the internal network fails instead of being fetched.
+struct PublicOnly;
+
+impl Resolve for PublicOnly {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|addr| is_public(addr.ip()))
+                .collect();
+            if resolved.is_empty() {
+                return Err(format!("`{host}` {NOT_PUBLIC}").into());
+            }
+            let addrs: Addrs = Box::new(resolved.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in [
+            "1.1.1.1",
+            "93.184.216.34",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[tokio::test]
+    async fn names_of_internal_hosts_do_not_resolve() {
+        let name: Name = "localhost".parse().unwrap();
+        let error = match PublicOnly.resolve(name).await {
+            Ok(_) => panic!("localhost resolved"),
+            Err(e) => e.to_string(),
+        };
+        assert!(error.contains("public address"), "{error}");
+    }
 }

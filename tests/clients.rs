@@ -20,6 +20,11 @@ impl Setup {
     async fn start() -> Self {
         let mut settings = test_settings();
         settings.security.allow_http_download_urls = true;
+        // The artifact server is on loopback.
+        settings
+            .security
+            .artifact_verification
+            .allow_private_addresses = true;
         Self {
             server: LiveServer::start(settings).await,
             artifacts: ArtifactServer::start().await,

@@ -482,6 +482,10 @@ async fn redirector(location: &'static str) -> String {
 async fn verify_on_register_downloads_and_checks_every_file() {
     let mut settings = test_settings();
     settings.security.artifact_verification.max_bytes = 1024;
+    settings
+        .security
+        .artifact_verification
+        .allow_private_addresses = true;
     let router = router_with(settings).await;
     let artifacts = ArtifactServer::start().await;
     let keys = TauriKeys::generate();
@@ -628,6 +632,34 @@ async fn verify_on_register_downloads_and_checks_every_file() {
             .unwrap()
             .contains("required")
     );
+}
+
+#[tokio::test]
+async fn verification_downloads_never_reach_internal_addresses() {
+    // The default: only public addresses, so a write key cannot probe the
+    // server's own network.
+    let router = router().await;
+    let artifacts = ArtifactServer::start().await;
+    create_app(&router, "demo", json!({"verify_on_register": true})).await;
+    let bytes = b"internal";
+    let loopback = artifacts.put("x.AppImage", bytes);
+    let by_name = loopback.replace("127.0.0.1", "localhost");
+    for url in [loopback.as_str(), by_name.as_str()] {
+        let reply = register(
+            &router,
+            "demo",
+            json!({"version": "1.0.0", "platform": "linux", "architecture": "amd64",
+                   "files": [{"kind": "appimage", "url": url, "size": bytes.len(), "sha256": sha256_hex(bytes)}]}),
+        )
+        .await;
+        assert_eq!(reply.status, 422, "{url}: {}", reply.text);
+        let message = reply.body["details"]["files[0].url"].as_str().unwrap();
+        assert!(message.contains("public address"), "{url}: {message}");
+        assert!(
+            !message.contains("404") && !message.contains("bytes"),
+            "{message}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -230,9 +230,12 @@ pub struct SecuritySettings {
 pub struct ArtifactVerificationSettings {
     /// Largest artifact the server downloads to verify (bytes).
     pub max_bytes: u64,
-    /// Deadline for one artifact's whole download.
+    /// Deadline for downloading and checking all of a release's files.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// Let verification downloads reach loopback, private and link-local
+    /// addresses (a local artifact server in development and tests).
+    pub allow_private_addresses: bool,
 }
 
 impl Default for ArtifactVerificationSettings {
@@ -240,6 +243,7 @@ impl Default for ArtifactVerificationSettings {
         Self {
             max_bytes: 4 * 1024 * 1024 * 1024,
             timeout: Duration::from_secs(600),
+            allow_private_addresses: false,
         }
     }
 }

@@ -159,6 +159,24 @@ pub async fn client_ip(
 }
 
 /// The per-IP request limit. Probes are exempt, so a busy client cannot fail them.
+/// Cuts a request off after `server.request_timeout` with a 408. Registering
+/// a release may also download its files to verify them, so it gets the
+/// verification deadline on top.
+pub async fn request_deadline(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut limit = state.settings.server.request_timeout;
+    if request.method() == axum::http::Method::POST && request.uri().path().ends_with("/register") {
+        limit += state.settings.security.artifact_verification.timeout;
+    }
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
 pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let (Some(limiter), Some(ClientIp(ip))) = (
         &state.request_limiter,

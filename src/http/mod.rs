@@ -23,7 +23,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -93,10 +92,7 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::Extension(document))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            server.request_timeout,
-        ))
+        .layer(from_fn_with_state(state.clone(), limits::request_deadline))
         .layer(RequestBodyLimitLayer::new(server.max_body_bytes))
         .layer(axum::extract::DefaultBodyLimit::max(server.max_body_bytes))
         .layer(from_fn_with_state(state.clone(), limits::rate_limit))
