@@ -111,7 +111,7 @@ impl Registry {
         let (known, exists) = self.read(|c| {
             (
                 c.application(&release.key.application_id).is_some(),
-                c.release(&release.key).is_some(),
+                c.has_version_twin(&release.key),
             )
         });
         if !known {

@@ -788,8 +788,20 @@ async fn a_yanked_release_is_replaced_and_rolled_back_where_clients_can_downgrad
         .collect();
     assert_eq!(versions, ["1.0.0"]);
     let releases = get(&router, "/electron/demo/stable/windows/amd64/RELEASES").await;
+    assert_eq!(releases.status, 200);
+    assert!(
+        releases.text.contains("demo-1.0.0-full.nupkg"),
+        "{}",
+        releases.text
+    );
     assert!(!releases.text.contains("1.1.0"));
     let appcast = get(&router, "/sparkle/demo/darwin/arm64/appcast.xml").await;
+    assert_eq!(appcast.status, 200);
+    assert!(
+        appcast
+            .text
+            .contains("<sparkle:version>1.0.0</sparkle:version>")
+    );
     assert!(!appcast.text.contains("1.1.0"));
 }
 
@@ -1239,6 +1251,160 @@ async fn velopack_feed_lists_packages_and_redirects_downloads() {
     );
     let empty = get(&router, "/velopack/demo/windows/x64/releases.win.json").await;
     assert_eq!(empty.body, json!({"Assets": []}));
+}
+
+#[tokio::test]
+async fn feeds_apply_the_application_policy() {
+    let router = router().await;
+    create_app(&router, "demo", json!({"max_version": "1.5.0"})).await;
+    for (version, minimum) in [
+        ("1.0.0", None),
+        ("1.2.0-beta.1", None),
+        ("1.4.0", Some("1.1.0")),
+        ("2.0.0", None),
+    ] {
+        let bytes = format!("pkg {version}").into_bytes();
+        for (platform, channel) in [("windows", "beta"), ("linux", "beta")] {
+            register_ok(
+                &router,
+                "demo",
+                json!({"version": version, "platform": platform, "architecture": "amd64", "channel": channel,
+                       "minimum_version": minimum,
+                       "files": [{"kind": "nupkg", "url": format!("https://cdn.example.com/{platform}-{version}.nupkg"),
+                                  "size": bytes.len(), "sha256": sha256_hex(&bytes), "sha1": "ab".repeat(20)}]}),
+            )
+            .await;
+        }
+    }
+    // max_version caps every feed; minimum_version applies when the client says what it runs.
+    let releases = get(
+        &router,
+        "/electron/demo/beta/windows/amd64/RELEASES?id=Demo&localVersion=1.0.0",
+    )
+    .await;
+    let names: Vec<&str> = releases
+        .text
+        .lines()
+        .map(|l| l.split(' ').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Demo-1.0.0-full.nupkg", "Demo-1.2.0-beta-1-full.nupkg"],
+        "{}",
+        releases.text
+    );
+    let newer_client = get(
+        &router,
+        "/electron/demo/beta/windows/amd64/RELEASES?id=Demo&localVersion=1.2.0",
+    )
+    .await;
+    assert!(newer_client.text.contains("Demo-1.4.0-full.nupkg"));
+    assert!(!newer_client.text.contains("2.0.0"));
+    // A dotted pre-release is named the way Squirrel reads it, and its package redirects.
+    let download = get(
+        &router,
+        "/electron/demo/beta/windows/amd64/Demo-1.2.0-beta-1-full.nupkg",
+    )
+    .await;
+    assert_eq!(download.status, 302);
+    assert_eq!(
+        download.headers["location"],
+        "https://cdn.example.com/windows-1.2.0-beta.1.nupkg"
+    );
+
+    let feed = get(
+        &router,
+        "/velopack/demo/linux/x64/releases.beta.json?localVersion=1.0.0",
+    )
+    .await;
+    let versions: Vec<&str> = feed.body["Assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["Version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["1.0.0", "1.2.0-beta.1"]);
+}
+
+#[tokio::test]
+async fn build_metadata_never_makes_a_different_release() {
+    let router = router().await;
+    create_app(&router, "demo", json!({})).await;
+    let zip = |version: &str| {
+        json!({"version": version, "platform": "darwin", "architecture": "arm64",
+               "files": [{"kind": "zip", "url": format!("https://cdn.example.com/{version}.zip"), "size": 1, "sha256": SHA256}]})
+    };
+    register_ok(&router, "demo", zip("1.0.0+build.7")).await;
+    // Squirrel.Mac installs any 200: a build-metadata twin must not be one.
+    let same = get(&router, "/electron/demo/stable/darwin/arm64/1.0.0").await;
+    assert_eq!(same.status, 204, "{}", same.text);
+    let twin = register(&router, "demo", zip("1.0.0")).await;
+    assert_eq!(twin.status, 409, "{}", twin.text);
+    let older = get(&router, "/electron/demo/stable/darwin/arm64/0.9.0").await;
+    assert_eq!(older.body["name"], "1.0.0+build.7");
+}
+
+#[tokio::test]
+async fn electron_updater_never_mixes_architectures_or_loses_the_file() {
+    let router = router().await;
+    create_app(&router, "demo", json!({})).await;
+    let exe = |version: &str, arch: &str, percentage: u8| {
+        json!({"version": version, "platform": "windows", "architecture": arch, "rollout_percentage": percentage,
+               "files": [{"kind": "nsis", "url": format!("https://cdn.example.com/Setup-{version}-{arch}.exe"), "size": 1, "sha512": sha512_hex(b"x")}]})
+    };
+    register_ok(&router, "demo", exe("1.0.0", "amd64", 100)).await;
+    register_ok(&router, "demo", exe("1.0.0", "arm64", 100)).await;
+    register_ok(&router, "demo", exe("1.1.0", "arm64", 100)).await;
+    let yml = get(&router, "/electron-updater/demo/latest.yml").await;
+    assert!(yml.text.starts_with("version: \"1.0.0\"\n"), "{}", yml.text);
+    assert!(
+        yml.text.contains("Setup-1.0.0-amd64.exe") && yml.text.contains("Setup-1.0.0-arm64.exe")
+    );
+    assert!(!yml.text.contains("1.1.0"));
+
+    // Only a paused release: still a channel file, which the client declines.
+    create_app(&router, "paused", json!({})).await;
+    register_ok(&router, "paused", exe("1.0.0", "amd64", 100)).await;
+    patch(
+        &router,
+        "paused",
+        "1.0.0/windows/amd64",
+        json!({"rollout_paused": true}),
+    )
+    .await;
+    let paused = get(&router, "/electron-updater/paused/latest.yml").await;
+    assert_eq!(paused.status, 200);
+    assert!(
+        paused.text.contains("stagingPercentage: 0\n"),
+        "{}",
+        paused.text
+    );
+}
+
+#[tokio::test]
+async fn text_that_would_break_a_feed_is_refused() {
+    let router = router().await;
+    create_app(&router, "demo", json!({})).await;
+    let reply = register(
+        &router,
+        "demo",
+        json!({"version": "1.0.0", "platform": "linux", "architecture": "amd64", "release_notes": "bad \u{ffff} notes",
+               "files": [{"kind": "appimage", "url": "https://cdn.example.com/a b.AppImage", "size": 1, "sha256": SHA256}]}),
+    )
+    .await;
+    assert_eq!(reply.status, 422);
+    assert!(
+        reply.body["details"]["release_notes"]
+            .as_str()
+            .unwrap()
+            .contains("noncharacter")
+    );
+    assert!(
+        reply.body["details"]["files[0].url"]
+            .as_str()
+            .unwrap()
+            .contains("whitespace")
+    );
 }
 
 #[tokio::test]

@@ -214,6 +214,19 @@ impl Catalog {
         track.by_version.get(&key.version).cloned()
     }
 
+    /// Whether another release of the same target has the same version up to
+    /// build metadata (`1.0.0` and `1.0.0+build.7`): clients could not tell
+    /// them apart.
+    pub fn has_version_twin(&self, key: &ReleaseKey) -> bool {
+        self.apps.get(&key.application_id).is_some_and(|entry| {
+            entry.locations.keys().any(|other| {
+                other.platform == key.platform
+                    && other.architecture == key.architecture
+                    && other.version.cmp_precedence(&key.version) == Ordering::Equal
+            })
+        })
+    }
+
     pub fn release_count(&self, app_id: &str) -> usize {
         self.apps.get(app_id).map_or(0, |e| e.locations.len())
     }
@@ -269,7 +282,9 @@ impl Catalog {
             .rev()
             .map(|(_, release)| release)
             .find(|release| {
-                (allow_prerelease || !release.is_prerelease())
+                // Build metadata does not make a version newer.
+                release.version().cmp_precedence(query.current_version) == Ordering::Greater
+                    && (allow_prerelease || !release.is_prerelease())
                     && !release.yanked
                     && release
                         .minimum_version

@@ -152,6 +152,25 @@ impl Release {
         !self.key.version.pre.is_empty()
     }
 
+    /// Whether a feed (a list the client chooses from) may carry this release
+    /// for a client of `app`: not yanked, not paused or at 0 %, a pre-release
+    /// only when allowed, within the application's `max_version`, and, when
+    /// the client says what it runs, its `minimum_version` met. Rollout
+    /// admission per install is the protocol's business.
+    pub fn listable(
+        &self,
+        app: &Application,
+        allow_prerelease: bool,
+        current: Option<&Version>,
+    ) -> bool {
+        !self.yanked
+            && !self.rollout.paused
+            && self.rollout.percentage > 0
+            && (allow_prerelease || app.config.allow_prerelease || !self.is_prerelease())
+            && app.max_version().is_none_or(|max| self.version() <= &max)
+            && current.is_none_or(|c| self.minimum_version.as_ref().is_none_or(|min| c >= min))
+    }
+
     /// The file the single-file `/api/v1` form shows.
     pub fn primary_file(&self) -> &Artifact {
         &self.files[0]

@@ -65,6 +65,14 @@ pub fn check_text(value: &str, max_len: usize, multiline: bool) -> Result<(), St
     if bad {
         return Err("must not contain control characters".into());
     }
+    // Noncharacters are not allowed in XML and YAML documents, so one in
+    // release notes would break a whole appcast or channel file.
+    let nonchar = value
+        .chars()
+        .any(|c| matches!(c as u32, 0xFDD0..=0xFDEF) || (c as u32 & 0xFFFE) == 0xFFFE);
+    if nonchar {
+        return Err("must not contain Unicode noncharacters (such as U+FFFF)".into());
+    }
     Ok(())
 }
 
@@ -112,6 +120,10 @@ pub fn check_sha1(input: &str) -> Result<String, String> {
 pub fn check_download_url(raw: &str, allow_http: bool) -> Result<(), String> {
     if raw.len() > MAX_URL_LEN {
         return Err(format!("must be at most {MAX_URL_LEN} characters"));
+    }
+    // The URL parser would silently drop these, and the stored URL is the raw one.
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain whitespace or control characters".into());
     }
     let url = Url::parse(raw).map_err(|e| format!("is not a valid URL: {e}"))?;
     let Some(host) = url.host_str() else {
@@ -168,6 +180,8 @@ mod tests {
         assert!(check_download_url("http://localhost/a.zip", false).is_ok());
         assert!(check_download_url("http://[::1]/a.zip", false).is_ok());
         assert!(check_download_url("http://cdn.example.com/a.zip", false).is_err());
+        assert!(check_download_url("https://cdn.example.com/a\n.zip", false).is_err());
+        assert!(check_download_url(" https://cdn.example.com/a.zip", false).is_err());
         assert!(check_download_url("http://cdn.example.com/a.zip", true).is_ok());
         assert!(check_download_url("ftp://cdn.example.com/a.zip", true).is_err());
         assert!(check_download_url("https://user:pw@cdn.example.com/a", false).is_err());

@@ -724,9 +724,9 @@ async fn register_release(
         .ok_or_else(|| ApiError::application_not_found(&app_id))?;
     let single = body.files.is_none();
     let release = build_release(&state, &app, body)?;
-    if state.registry.read(|c| c.release(&release.key).is_some()) {
+    if state.registry.read(|c| c.has_version_twin(&release.key)) {
         return Err(ApiError::conflict(format!(
-            "release '{}' already exists; releases are immutable (delete it first to replace it)",
+            "release '{}' already exists (versions differing only in build metadata are the same release); releases are immutable (delete it first to replace it)",
             release.id()
         )));
     }
@@ -761,7 +761,7 @@ async fn register_release(
         Ok(()) => {}
         Err(WriteError::Conflict) => {
             return Err(ApiError::conflict(format!(
-                "release '{id}' already exists; releases are immutable (delete it first to replace it)"
+                "release '{id}' already exists (versions differing only in build metadata are the same release); releases are immutable (delete it first to replace it)"
             )));
         }
         Err(WriteError::ApplicationNotFound) => {

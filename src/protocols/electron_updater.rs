@@ -4,6 +4,7 @@
 //! `latest-linux.yml` (x64) and `latest-linux-<arch>.yml`; another channel
 //! replaces `latest` (`beta-linux.yml`). `latest` is the `stable` channel.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -12,12 +13,13 @@ use axum::response::Response;
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use semver::Version;
 
 use super::{allow_prerelease, application, channel, with_content_type};
 use crate::app::AppState;
 use crate::domain::rollout::electron_staging_admits;
 use crate::domain::{
-    Application, ArtifactKind, DEFAULT_CHANNEL, Release, channels_followed, normalize_architecture,
+    ArtifactKind, DEFAULT_CHANNEL, Release, channels_followed, normalize_architecture,
 };
 use crate::http::error::ApiError;
 
@@ -43,7 +45,7 @@ fn quoted(value: &str) -> String {
 }
 
 /// The channel file, written the way electron-builder writes it.
-fn render(release: &Release, files: &[FileInfo]) -> String {
+fn render(release: &Release, files: &[FileInfo], staging_override: Option<u8>) -> String {
     let mut yaml = format!(
         "version: {}\nfiles:\n",
         quoted(&release.version().to_string())
@@ -76,11 +78,9 @@ fn render(release: &Release, files: &[FileInfo]) -> String {
             quoted(&release.release_notes)
         ));
     }
-    if release.rollout.percentage < 100 {
-        yaml.push_str(&format!(
-            "stagingPercentage: {}\n",
-            release.rollout.percentage
-        ));
+    let staging = staging_override.unwrap_or(release.rollout.percentage);
+    if staging < 100 {
+        yaml.push_str(&format!("stagingPercentage: {staging}\n"));
     }
     if let Some(min) = &release.minimum_system_version {
         yaml.push_str(&format!("minimumSystemVersion: {}\n", quoted(min)));
@@ -127,26 +127,41 @@ fn installer_kinds(platform: &str) -> &'static [ArtifactKind] {
     }
 }
 
-/// Whether the release may be listed for this install. With a staging id
-/// the server applies electron-updater's own rule, so an install outside a
-/// staged release is shown the newest release it is in; without one the
-/// client decides from `stagingPercentage`.
-fn listable(
-    app: &Application,
-    release: &Release,
-    staging_id: Option<&str>,
-    prerelease: bool,
-) -> bool {
-    let rollout = &release.rollout;
-    let admitted = match staging_id.and_then(|id| electron_staging_admits(rollout.percentage, id)) {
-        Some(admitted) => admitted,
-        None => rollout.percentage > 0,
+/// Whether electron-updater's staging lets this install have the release.
+/// With a staging id the server applies electron-updater's own rule, so an
+/// install outside the newest release's rollout is shown the newest release
+/// it is in; without one the client decides from `stagingPercentage`.
+fn staging_admits(release: &Release, staging_id: Option<&str>) -> bool {
+    staging_id
+        .and_then(|id| electron_staging_admits(release.rollout.percentage, id))
+        .unwrap_or(true)
+}
+
+/// The newest version every architecture in the file has, so no client is
+/// handed another architecture's installer; else the newest of the first
+/// architecture (in `order`) that has any.
+fn newest_for_all(candidates: &[Arc<Release>], order: &[&str]) -> Option<Arc<Release>> {
+    let mut by_arch: HashMap<&str, HashSet<&Version>> = HashMap::new();
+    for release in candidates {
+        by_arch
+            .entry(release.key.architecture.as_str())
+            .or_default()
+            .insert(release.version());
+    }
+    let newest = |releases: &mut dyn Iterator<Item = &Arc<Release>>| {
+        releases
+            .max_by(|a, b| a.version().cmp(b.version()))
+            .cloned()
     };
-    !release.yanked
-        && !rollout.paused
-        && admitted
-        && (prerelease || app.config.allow_prerelease || !release.is_prerelease())
-        && app.max_version().is_none_or(|m| release.version() <= &m)
+    newest(&mut candidates.iter().filter(|r| {
+        by_arch
+            .values()
+            .all(|versions| versions.contains(r.version()))
+    }))
+    .or_else(|| {
+        let primary = order.iter().find(|arch| by_arch.contains_key(*arch))?;
+        newest(&mut candidates.iter().filter(|r| r.key.architecture == *primary))
+    })
 }
 
 async fn channel_file(
@@ -162,31 +177,37 @@ async fn channel_file(
     let prerelease = allow_prerelease(&target.channel, None);
     let channels = channels_followed(&target.channel);
     let kinds = installer_kinds(target.platform);
-    let candidates_for = |staging_id: Option<&str>| -> Vec<Arc<Release>> {
-        state.registry.read(|c| {
-            target
-                .architectures
-                .iter()
-                .filter_map(|arch| {
-                    c.track_releases(&app_id, target.platform, arch, Some(&channels))
-                })
-                .flatten()
-                .filter(|r| listable(&app, r, staging_id, prerelease) && r.file_of(kinds).is_some())
-                .collect()
-        })
+    let track: Vec<Arc<Release>> = state.registry.read(|c| {
+        target
+            .architectures
+            .iter()
+            .filter_map(|arch| c.track_releases(&app_id, target.platform, arch, Some(&channels)))
+            .flatten()
+            .filter(|r| !r.yanked && r.file_of(kinds).is_some())
+            .collect()
+    });
+    let listable = |staging_id: Option<&str>| -> Vec<Arc<Release>> {
+        track
+            .iter()
+            .filter(|r| r.listable(&app, prerelease, None) && staging_admits(r, staging_id))
+            .cloned()
+            .collect()
     };
-    let mut candidates = candidates_for(staging_id);
-    if candidates.is_empty() && staging_id.is_some() {
-        // Only staged releases the install is outside of: list the newest
-        // with its stagingPercentage, which the client itself declines, so
-        // it sees "no update" rather than a missing channel file.
-        candidates = candidates_for(None);
+    // Clients must always get a channel file: a missing one is an error to
+    // electron-updater, not "no update". When the install is outside every
+    // staged release, the newest is listed with its stagingPercentage, which
+    // the client declines itself; when every release is paused or at 0 %,
+    // the newest is listed at 0 %.
+    let mut candidates = listable(staging_id);
+    let mut staging_override = None;
+    if candidates.is_empty() {
+        candidates = listable(None);
     }
-    let Some(newest) = candidates
-        .iter()
-        .max_by(|a, b| a.version().cmp(b.version()))
-        .cloned()
-    else {
+    if candidates.is_empty() {
+        candidates = track.clone();
+        staging_override = Some(0);
+    }
+    let Some(newest) = newest_for_all(&candidates, &target.architectures) else {
         return Err(ApiError::not_found(format!(
             "no release for '{app_id}' on {} in channel '{}'",
             target.platform, target.channel
@@ -213,6 +234,6 @@ async fn channel_file(
     }
     Ok(with_content_type(
         "text/yaml; charset=utf-8",
-        render(&newest, &files),
+        render(&newest, &files, staging_override),
     ))
 }

@@ -90,6 +90,21 @@ fn nupkg_name(package_id: &str, version: &Version, delta: bool) -> String {
     format!("{package_id}-{version}-{kind}.nupkg")
 }
 
+/// The version as Squirrel.Windows reads it from a package name (NuGet v2:
+/// a pre-release is one label of letters, digits and hyphens):
+/// `1.2.0-beta.1` becomes `1.2.0-beta-1`, build metadata is dropped. `None`
+/// when the pre-release does not start with a letter, which Squirrel cannot read.
+fn squirrel_version(version: &Version) -> Option<String> {
+    let core = format!("{}.{}.{}", version.major, version.minor, version.patch);
+    if version.pre.is_empty() {
+        return Some(core);
+    }
+    let label = version.pre.as_str().replace('.', "-");
+    label
+        .starts_with(|c: char| c.is_ascii_alphabetic())
+        .then(|| format!("{core}-{label}"))
+}
+
 /// The package id a Squirrel or Velopack client sends (`?id=`), else the application id.
 fn package_id(requested: Option<&str>, app_id: &str) -> String {
     requested
@@ -131,6 +146,11 @@ mod tests {
             assert_eq!(parse_nupkg_name(&name), Some((version, delta)), "{name}");
         }
         assert_eq!(parse_nupkg_name("App-1.0.0.zip"), None);
+        let squirrel = |v: &str| squirrel_version(&Version::parse(v).unwrap());
+        assert_eq!(squirrel("1.2.0").as_deref(), Some("1.2.0"));
+        assert_eq!(squirrel("1.2.0-beta.1").as_deref(), Some("1.2.0-beta-1"));
+        assert_eq!(squirrel("1.2.0+build.7").as_deref(), Some("1.2.0"));
+        assert_eq!(squirrel("1.2.0-1"), None);
         assert_eq!(parse_nupkg_name("App-full.nupkg"), None);
     }
 }

@@ -46,17 +46,13 @@ async fn appcast(
         .registry
         .read(|c| c.track_releases(&app_id, platform, architecture, None))
         .unwrap_or_default();
-    let max = app.max_version();
     let now = Utc::now();
+    // Items outside `stable` carry their channel, which apps opt into, so a
+    // pre-release there reaches only those who asked for it.
     let items: String = releases
         .iter()
         .rev()
-        .filter(|r| {
-            !r.yanked
-                && !r.rollout.paused
-                && r.rollout.percentage > 0
-                && max.as_ref().is_none_or(|m| r.version() <= m)
-        })
+        .filter(|r| r.listable(&app, r.channel != DEFAULT_CHANNEL, None))
         .filter_map(|r| item(r, kinds, platform, now))
         .take(MAX_ITEMS)
         .collect();

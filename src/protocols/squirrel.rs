@@ -12,13 +12,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use semver::Version;
+
 use super::{
-    allow_prerelease, application, channel, current_version, no_content, nupkg_name, package_id,
-    parse_nupkg_name, redirect, rfc3339, with_content_type,
+    allow_prerelease, application, channel, current_version, no_content, package_id, redirect,
+    rfc3339, squirrel_version, with_content_type,
 };
 use crate::app::AppState;
 use crate::domain::{
-    ArtifactKind, UpdateQuery, channels_followed, normalize_architecture, normalize_platform,
+    Application, ArtifactKind, UpdateQuery, channels_followed, normalize_architecture,
+    normalize_platform, parse_version,
 };
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiQuery, install_id};
@@ -34,6 +37,8 @@ pub fn router() -> axum::Router<AppState> {
 struct FeedParams {
     /// Squirrel.Windows' package id.
     id: Option<String>,
+    #[serde(rename = "localVersion")]
+    local_version: Option<String>,
     install_id: Option<String>,
 }
 
@@ -57,7 +62,7 @@ async fn feed(
     ApiQuery(params): ApiQuery<FeedParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    application(&state, &app_id)?;
+    let app = application(&state, &app_id)?;
     let channel_name = channel(&channel_name)?;
     let (Some(platform), Some(architecture)) =
         (normalize_platform(&platform), normalize_architecture(&arch))
@@ -94,7 +99,19 @@ async fn feed(
         }
         "windows" if last == "RELEASES" => {
             let package = package_id(params.id.as_deref(), &app_id);
-            let body = releases_file(&state, &app_id, &package, architecture, &channel_name);
+            // A garbled localVersion only loses the minimum_version filter.
+            let local = params
+                .local_version
+                .as_deref()
+                .and_then(|v| parse_version(v).ok());
+            let body = releases_file(
+                &state,
+                &app,
+                &package,
+                architecture,
+                &channel_name,
+                local.as_ref(),
+            );
             match body {
                 Some(body) => Ok(with_content_type("text/plain; charset=utf-8", body)),
                 // An empty RELEASES is "corrupt" to Squirrel; 404 is an honest "nothing here".
@@ -104,19 +121,21 @@ async fn feed(
             }
         }
         "windows" if last.ends_with(".nupkg") => {
-            let url = parse_nupkg_name(&last).and_then(|(version, delta)| {
-                let kind = if delta {
-                    ArtifactKind::NupkgDelta
-                } else {
-                    ArtifactKind::Nupkg
-                };
-                let channels = channels_followed(&channel_name);
-                state.registry.read(|c| {
-                    c.track_releases(&app_id, "windows", architecture, Some(&channels))?
+            let channels = channels_followed(&channel_name);
+            let url = state.registry.read(|c| {
+                c.track_releases(&app_id, "windows", architecture, Some(&channels))?
+                    .into_iter()
+                    .filter(|r| !r.yanked)
+                    .find_map(|r| {
+                        let version = squirrel_version(r.version())?;
+                        [
+                            (ArtifactKind::Nupkg, "full"),
+                            (ArtifactKind::NupkgDelta, "delta"),
+                        ]
                         .into_iter()
-                        .find(|r| r.version() == &version && !r.yanked)
-                        .and_then(|r| r.file_of(&[kind]).map(|f| f.url.clone()))
-                })
+                        .find(|(_, kind)| last.ends_with(&format!("-{version}-{kind}.nupkg")))
+                        .and_then(|(kind, _)| r.file_of(&[kind]).map(|f| f.url.clone()))
+                    })
             });
             match url {
                 Some(url) => Ok(redirect(&url)),
@@ -132,26 +151,28 @@ async fn feed(
 /// Squirrel.Windows applies itself (it sends no install id).
 fn releases_file(
     state: &AppState,
-    app_id: &str,
+    app: &Application,
     package: &str,
     architecture: &str,
     channel_name: &str,
+    local: Option<&Version>,
 ) -> Option<String> {
     let channels = channels_followed(channel_name);
-    let prerelease = allow_prerelease(channel_name, None);
+    let prerelease = allow_prerelease(channel_name, local);
     let releases = state
         .registry
-        .read(|c| c.track_releases(app_id, "windows", architecture, Some(&channels)))?;
+        .read(|c| c.track_releases(&app.id, "windows", architecture, Some(&channels)))?;
     let mut lines = String::new();
-    for release in releases.iter().filter(|r| {
-        !r.yanked
-            && !r.rollout.paused
-            && r.rollout.percentage > 0
-            && (prerelease || !r.is_prerelease())
-    }) {
-        for (kind, delta) in [
-            (ArtifactKind::Nupkg, false),
-            (ArtifactKind::NupkgDelta, true),
+    for release in releases
+        .iter()
+        .filter(|r| r.listable(app, prerelease, local))
+    {
+        let Some(version) = squirrel_version(release.version()) else {
+            continue;
+        };
+        for (kind, label) in [
+            (ArtifactKind::Nupkg, "full"),
+            (ArtifactKind::NupkgDelta, "delta"),
         ] {
             let Some(file) = release.file_of(&[kind]) else {
                 continue;
@@ -159,7 +180,7 @@ fn releases_file(
             let Some(sha1) = &file.sha1 else {
                 continue;
             };
-            let name = nupkg_name(package, release.version(), delta);
+            let name = format!("{package}-{version}-{label}.nupkg");
             lines.push_str(&format!(
                 "{} {name} {}",
                 sha1.to_ascii_uppercase(),

@@ -184,8 +184,7 @@ async fn static_manifest(
     let app = application(&state, &app_id)?;
     let channel_name = channel(&channel_name)?;
     let channels = channels_followed(&channel_name);
-    let prerelease = allow_prerelease(&channel_name, None) || app.config.allow_prerelease;
-    let max = app.max_version();
+    let prerelease = allow_prerelease(&channel_name, None);
     let releases: Vec<std::sync::Arc<Release>> = state.registry.read(|c| {
         app.platforms
             .iter()
@@ -196,10 +195,8 @@ async fn static_manifest(
             })
             .flatten()
             .filter(|r| {
-                !r.yanked
+                r.listable(&app, prerelease, None)
                     && r.rollout.admits(&app_id, r.version(), None)
-                    && (prerelease || !r.is_prerelease())
-                    && max.as_ref().is_none_or(|m| r.version() <= m)
                     && signed_file(r, default_kinds(&r.key.platform)).is_some()
             })
             .collect()

@@ -17,6 +17,7 @@ use super::{
 use crate::app::AppState;
 use crate::domain::{
     ArtifactKind, DEFAULT_CHANNEL, channels_followed, normalize_architecture, normalize_platform,
+    parse_version,
 };
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiQuery, install_id};
@@ -31,6 +32,8 @@ pub fn router() -> axum::Router<AppState> {
 #[derive(Deserialize)]
 struct FeedParams {
     id: Option<String>,
+    #[serde(rename = "localVersion")]
+    local_version: Option<String>,
     /// Velopack's install id for staged rollouts.
     #[serde(rename = "stagingId")]
     staging_id: Option<String>,
@@ -67,7 +70,7 @@ async fn feed_or_package(
     ApiQuery(params): ApiQuery<FeedParams>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    application(&state, &app_id)?;
+    let app = application(&state, &app_id)?;
     let platform = normalize_platform(&platform)
         .ok_or_else(|| ApiError::field("platform", "must be windows, linux or darwin (macos)"))?;
     let architecture = normalize_architecture(&arch)
@@ -88,7 +91,11 @@ async fn feed_or_package(
                 .or(params.install_id.as_deref()),
         )?;
         let package = package_id(params.id.as_deref(), &app_id);
-        let prerelease = allow_prerelease(&channel_name, None);
+        let local = params
+            .local_version
+            .as_deref()
+            .and_then(|v| parse_version(v).ok());
+        let prerelease = allow_prerelease(&channel_name, local.as_ref());
         let channels = channels_followed(&channel_name);
         let releases = state
             .registry
@@ -96,8 +103,7 @@ async fn feed_or_package(
             .unwrap_or_default();
         let mut assets = Vec::new();
         for release in releases.iter().filter(|r| {
-            !r.yanked
-                && (prerelease || !r.is_prerelease())
+            r.listable(&app, prerelease, local.as_ref())
                 && r.rollout.admits(&app_id, r.version(), install.as_deref())
         }) {
             for (kind, delta, label) in [
