@@ -765,6 +765,8 @@ async fn a_yanked_release_is_replaced_and_rolled_back_where_clients_can_downgrad
         )
         .await;
     }
+    let stats = call(&router, "GET", "/api/v1/applications/demo", Some(READ_KEY), None).await;
+    assert_eq!(stats.body["stats"]["latest_version"], "1.0.0", "{}", stats.text);
     // Nobody is offered the yanked release.
     let squirrel = get(&router, "/electron/demo/stable/darwin/arm64/1.0.0").await;
     assert_eq!(squirrel.status, 204);

@@ -502,13 +502,15 @@ impl Catalog {
             if release.required {
                 required += 1;
             }
-            let newer = latest.is_none_or(|l| {
-                release
-                    .version()
-                    .cmp(l.version())
-                    .then(release.release_date.cmp(&l.release_date))
-                    == Ordering::Greater
-            });
+            // A yanked release is nobody's latest.
+            let newer = !release.yanked
+                && latest.is_none_or(|l| {
+                    release
+                        .version()
+                        .cmp(l.version())
+                        .then(release.release_date.cmp(&l.release_date))
+                        == Ordering::Greater
+                });
             if newer {
                 latest = Some(release);
             }
