@@ -4,6 +4,9 @@
 Release i gets version index v = i // 6 and target i % 6 (linux, windows,
 darwin x amd64, arm64), so each target track holds ~1/6 of the catalog.
 Version index v maps to 2.<v // 1000>.<v % 1000> (always > 1.0.0).
+Linux releases use the multi-file form with a signed AppImage, so the Tauri and
+electron-updater endpoints have something to serve; the others use the
+single-file form.
 
 Each worker thread keeps one keep-alive http.client connection. 201 and 409
 (already registered) count as success; anything else aborts with exit 1.
@@ -27,16 +30,22 @@ def release_body(i: int) -> bytes:
     v, t = divmod(i, len(TARGETS))
     platform, arch = TARGETS[t]
     version = version_of(v)
-    return json.dumps(
-        {
-            "version": version,
-            "platform": platform,
-            "architecture": arch,
-            "download_url": f"https://cdn.example.com/benchapp/{version}/benchapp-{platform}-{arch}.tar.gz",
-            "checksum": f"{i:064x}",
-            "file_size": 1_000_000 + i,
-        }
-    ).encode()
+    body = {"version": version, "platform": platform, "architecture": arch}
+    if platform == "linux":
+        body["files"] = [
+            {
+                "kind": "appimage",
+                "url": f"https://cdn.example.com/benchapp/{version}/benchapp-{arch}.AppImage",
+                "size": 1_000_000 + i,
+                "sha512": f"{i:0128x}",
+                "signature": "dW50cnVzdGVkIGNvbW1lbnQ6IGJlbmNo",
+            }
+        ]
+    else:
+        body["download_url"] = f"https://cdn.example.com/benchapp/{version}/benchapp-{platform}-{arch}.tar.gz"
+        body["checksum"] = f"{i:064x}"
+        body["file_size"] = 1_000_000 + i
+    return json.dumps(body).encode()
 
 
 def main() -> int:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Update-check throughput benchmark: updater vs. nginx serving the same bytes.
+# Update-check throughput benchmark: updater vs. nginx serving the same bytes,
+# for the JSON update check and the Tauri and electron-updater endpoints.
 # See bench/README.md. Usage: bench/run.sh   (tunables: see the BENCH_* below)
 set -euo pipefail
 
@@ -20,6 +21,8 @@ SKIP_BUILD="${BENCH_SKIP_BUILD:-0}"
 KEY="bench-admin-key-0123456789abcdef0123456789"
 APP="benchapp"
 CHECK_PATH="/api/v1/updates/$APP/check?current_version=1.0.0&platform=linux&architecture=amd64"
+# name=path: what is measured, each against nginx serving the identical body.
+ENDPOINTS="${BENCH_ENDPOINTS:-check=$CHECK_PATH tauri=/tauri/$APP/stable/linux/x86_64/1.0.0 electron-updater=/electron-updater/$APP/latest-linux.yml}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/release/updater"
 
@@ -219,69 +222,79 @@ for size in $SIZES; do
     load_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
     rss_loaded=$(rss_kib "$UPDATER_PID")
 
-    # Fetch the response once; it is what nginx will serve, byte for byte.
-    code=$(curl -sS -o "$dir/check.json" -w '%{http_code}' "http://127.0.0.1:$PORT$CHECK_PATH")
-    [ "$code" = 200 ] || { cat "$dir/check.json" >&2; die "update check: HTTP $code"; }
     expected=$(python3 "$BENCH_DIR/load_catalog.py" --port "$PORT" --key x --end "$size" --print-latest)
-    python3 - "$dir/check.json" "$expected" <<'PY' || die "unexpected update-check body: $(cat "$dir/check.json")"
+    for endpoint in $ENDPOINTS; do
+        name="${endpoint%%=*}"; path="${endpoint#*=}"
+        # Fetch the response once; it is what nginx will serve, byte for byte.
+        code=$(curl -sS -o "$dir/$name.body" -w '%{http_code}' "http://127.0.0.1:$PORT$path")
+        [ "$code" = 200 ] || { cat "$dir/$name.body" >&2; die "$name: HTTP $code"; }
+        python3 - "$name" "$dir/$name.body" "$expected" <<'PY' || die "unexpected $name body: $(head -c 600 "$dir/$name.body")"
 import json, sys
-body = json.load(open(sys.argv[1]))
-assert body.get("update_available") is True, body
-assert body.get("latest_version") == sys.argv[2], (body.get("latest_version"), sys.argv[2])
+name, path, expected = sys.argv[1], sys.argv[2], sys.argv[3]
+text = open(path).read()
+if name == "check":
+    body = json.loads(text)
+    assert body.get("update_available") is True, body
+    assert body.get("latest_version") == expected, (body.get("latest_version"), expected)
+elif name == "tauri":
+    assert json.loads(text)["version"] == expected, text
+elif name == "electron-updater":
+    assert text.startswith(f'version: "{expected}"\n'), text
 PY
-    log "check body OK: $(wc -c <"$dir/check.json") bytes, latest_version $expected"
+        log "$name body OK: $(wc -c <"$dir/$name.body") bytes, version $expected"
 
-    log "wrk -> updater"
-    load_u=$(load1)
-    run_wrk "http://127.0.0.1:$PORT$CHECK_PATH" "$dir/wrk-updater.txt"
-    res=$(parse_wrk "$dir/wrk-updater.txt")
-    read -r u_rps u_p50 u_p99 u_err <<<"$res"
-    rss_after=$(rss_kib "$UPDATER_PID")
+        log "wrk -> updater $name"
+        load_u=$(load1)
+        run_wrk "http://127.0.0.1:$PORT$path" "$dir/wrk-updater-$name.txt"
+        res=$(parse_wrk "$dir/wrk-updater-$name.txt")
+        read -r u_rps u_p50 u_p99 u_err <<<"$res"
+        echo "$size $name updater $u_rps $u_p50 $u_p99 $(mib "$rss_loaded") $(mib "$(rss_kib "$UPDATER_PID")") $u_err $load_u $load_s" >>"$RESULTS"
+    done
     stop_pid "$UPDATER_PID"; UPDATER_PID=""
 
-    log "starting nginx with the same body"
-    start_nginx "$dir"
-    curl -fsS -o "$dir/nginx-check.json" "http://127.0.0.1:$NGINX_PORT$CHECK_PATH"
-    cmp -s "$dir/check.json" "$dir/nginx-check.json" || die "nginx body differs from updater body"
-    ctype=$(curl -sS -o /dev/null -w '%{content_type}' "http://127.0.0.1:$NGINX_PORT$CHECK_PATH")
-    [ "$ctype" = "application/json" ] || die "nginx Content-Type is '$ctype'"
+    for endpoint in $ENDPOINTS; do
+        name="${endpoint%%=*}"; path="${endpoint#*=}"
+        log "starting nginx with the $name body"
+        cp "$dir/$name.body" "$dir/check.json"
+        start_nginx "$dir"
+        curl -fsS -o "$dir/nginx-$name.body" "http://127.0.0.1:$NGINX_PORT$path"
+        cmp -s "$dir/$name.body" "$dir/nginx-$name.body" || die "nginx $name body differs from the updater's"
 
-    log "wrk -> nginx"
-    load_n=$(load1)
-    run_wrk "http://127.0.0.1:$NGINX_PORT$CHECK_PATH" "$dir/wrk-nginx.txt"
-    res=$(parse_wrk "$dir/wrk-nginx.txt")
-    read -r n_rps n_p50 n_p99 n_err <<<"$res"
-    n_rss=$(nginx_rss_kib "$NGINX_PID")
-    stop_pid "$NGINX_PID"; NGINX_PID=""
-
-    for f in "$dir/wrk-updater.txt" "$dir/wrk-nginx.txt"; do
-        log "--- $(basename "$f")"; sed 's/^/    /' "$f" >&2
+        log "wrk -> nginx $name"
+        load_n=$(load1)
+        run_wrk "http://127.0.0.1:$NGINX_PORT$path" "$dir/wrk-nginx-$name.txt"
+        res=$(parse_wrk "$dir/wrk-nginx-$name.txt")
+        read -r n_rps n_p50 n_p99 n_err <<<"$res"
+        n_rss=$(nginx_rss_kib "$NGINX_PID")
+        stop_pid "$NGINX_PID"; NGINX_PID=""
+        echo "$size $name nginx $n_rps $n_p50 $n_p99 - $(mib "$n_rss") $n_err $load_n -" >>"$RESULTS"
     done
 
-    echo "$size updater $u_rps $u_p50 $u_p99 $(mib "$rss_loaded") $(mib "$rss_after") $u_err $load_u $load_s" >>"$RESULTS"
-    echo "$size nginx $n_rps $n_p50 $n_p99 - $(mib "$n_rss") $n_err $load_n -" >>"$RESULTS"
+    for f in "$dir"/wrk-*.txt; do
+        log "--- $(basename "$f")"; sed 's/^/    /' "$f" >&2
+    done
 done
 
 # --- summary ------------------------------------------------------------------
 elapsed=$(( $(date +%s) - START_TS ))
 {
     echo
-    echo "Update check: GET $CHECK_PATH"
+    for endpoint in $ENDPOINTS; do echo "${endpoint%%=*}: GET ${endpoint#*=}"; done
     echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after a $WARMUP warm-up), $(nproc) CPUs shared by wrk and the server"
     echo
-    printf '%-9s %-8s %10s %9s %9s %12s %12s %7s %6s %8s\n' \
-        catalog server req/s p50_ms p99_ms rss_loaded rss_after errors load1 load_s
-    while read -r size server rps p50 p99 rss1 rss2 err l1 ls; do
+    printf '%-9s %-17s %-8s %10s %9s %9s %12s %12s %7s %6s %8s\n' \
+        catalog endpoint server req/s p50_ms p99_ms rss_loaded rss_after errors load1 load_s
+    while read -r size name server rps p50 p99 rss1 rss2 err l1 ls; do
         [ "$rss1" = "-" ] || rss1="$rss1 MiB"
-        printf '%-9s %-8s %10s %9s %9s %12s %12s %7s %6s %8s\n' \
-            "$size" "$server" "$rps" "$p50" "$p99" "$rss1" "$rss2 MiB" "$err" "$l1" "$ls"
+        printf '%-9s %-17s %-8s %10s %9s %9s %12s %12s %7s %6s %8s\n' \
+            "$size" "$name" "$server" "$rps" "$p50" "$p99" "$rss1" "$rss2 MiB" "$err" "$l1" "$ls"
     done <"$RESULTS"
     echo
-    awk '{ r[$1 " " $2] = $3; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
-         END { for (i = 1; i <= n; i++) { s = order[i]
-               printf "catalog %-7s updater/nginx req/s = %.2f\n", s, r[s " updater"] / r[s " nginx"] } }' "$RESULTS"
+    awk '{ k = $1 " " $2; r[k " " $3] = $4; if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
+         END { for (i = 1; i <= n; i++) { k = order[i]; split(k, p, " ")
+               printf "catalog %-7s %-17s updater/nginx req/s = %.2f\n", p[1], p[2], r[k " updater"] / r[k " nginx"] } }' "$RESULTS"
     echo
-    echo "rss_loaded: updater VmRSS after the catalog load; rss_after: VmRSS after wrk (nginx: master + workers)."
+    echo "rss_loaded: updater VmRSS after the catalog load; rss_after: VmRSS after that endpoint's wrk run (nginx: master + workers)."
     echo "errors: non-2xx responses + socket errors; load1: 1-min load average when that wrk run started;"
     echo "load_s: seconds to register the catalog over HTTP. Total time: ${elapsed}s."
 }

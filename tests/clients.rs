@@ -32,6 +32,15 @@ impl Setup {
         }
     }
 
+    async fn create_app(&self, body: Value) {
+        self.post("/api/v1/applications", ADMIN_KEY, body).await;
+    }
+
+    async fn register(&self, app: &str, body: Value) {
+        self.post(&format!("/api/v1/updates/{app}/register"), WRITE_KEY, body)
+            .await;
+    }
+
     async fn post(&self, path: &str, key: &str, body: Value) {
         let response = self
             .http
@@ -90,21 +99,13 @@ fn host_arch() -> &'static str {
 async fn cargo_packager_updater_checks_downloads_and_verifies() {
     let setup = Setup::start().await;
     let keys = TauriKeys::generate();
-    setup
-        .post(
-            "/api/v1/applications",
-            ADMIN_KEY,
-            json!({"id": "demo", "name": "Demo", "platforms": ["linux"],
+    setup.create_app(json!({"id": "demo", "name": "Demo", "platforms": ["linux"],
                    "config": {"tauri_public_key": keys.tauri_public_key(), "verify_on_register": true}}),
         )
         .await;
     let bytes: Vec<u8> = (0..50_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let url = setup.artifacts.put("demo-1.1.0.AppImage", &bytes);
-    setup
-        .post(
-            "/api/v1/updates/demo/register",
-            WRITE_KEY,
-            json!({"version": "1.1.0", "platform": "linux", "architecture": host_arch(),
+    setup.register("demo", json!({"version": "1.1.0", "platform": "linux", "architecture": host_arch(),
                    "release_notes": "Better",
                    "files": [{"kind": "appimage", "url": url, "size": bytes.len(), "sha256": sha256_hex(&bytes),
                               "signature": keys.sign(&bytes, "demo-1.1.0.AppImage", "1.1.0")}]}),
@@ -161,19 +162,11 @@ async fn cargo_packager_updater_checks_downloads_and_verifies() {
     // An application without a key cannot have signatures checked at
     // publish time; a forged one still fails in the client.
     setup
-        .post(
-            "/api/v1/applications",
-            ADMIN_KEY,
-            json!({"id": "nokey", "name": "No key", "platforms": ["linux"]}),
-        )
+        .create_app(json!({"id": "nokey", "name": "No key", "platforms": ["linux"]}))
         .await;
     let genuine = b"genuine".to_vec();
     let url = setup.artifacts.put("nokey.AppImage", &genuine);
-    setup
-        .post(
-            "/api/v1/updates/nokey/register",
-            WRITE_KEY,
-            json!({"version": "2.0.0", "platform": "linux", "architecture": host_arch(),
+    setup.register("nokey", json!({"version": "2.0.0", "platform": "linux", "architecture": host_arch(),
                    "files": [{"kind": "appimage", "url": url, "size": genuine.len(), "sha256": sha256_hex(&genuine),
                               "signature": keys.sign(b"something else", "nokey.AppImage", "2.0.0")}]}),
         )
@@ -234,19 +227,11 @@ fn velopack_check(
 async fn velopack_checks_and_downloads_from_the_feed() {
     let setup = Setup::start().await;
     setup
-        .post(
-            "/api/v1/applications",
-            ADMIN_KEY,
-            json!({"id": "demo", "name": "Demo", "platforms": ["linux"]}),
-        )
+        .create_app(json!({"id": "demo", "name": "Demo", "platforms": ["linux"]}))
         .await;
     let package: Vec<u8> = (0..20_000u32).map(|i| (i % 253) as u8).collect();
     let url = setup.artifacts.put("Demo.App-1.1.0-full.nupkg", &package);
-    setup
-        .post(
-            "/api/v1/updates/demo/register",
-            WRITE_KEY,
-            json!({"version": "1.1.0", "platform": "linux", "architecture": "amd64",
+    setup.register("demo", json!({"version": "1.1.0", "platform": "linux", "architecture": "amd64",
                    "files": [{"kind": "nupkg", "url": url, "size": package.len(), "sha256": sha256_hex(&package)}]}),
         )
         .await;
@@ -323,19 +308,11 @@ async fn velopack_checks_and_downloads_from_the_feed() {
 async fn velopack_staged_rollout_is_sticky_per_install() {
     let setup = Setup::start().await;
     setup
-        .post(
-            "/api/v1/applications",
-            ADMIN_KEY,
-            json!({"id": "demo", "name": "Demo", "platforms": ["linux"]}),
-        )
+        .create_app(json!({"id": "demo", "name": "Demo", "platforms": ["linux"]}))
         .await;
     let package = b"staged package".to_vec();
     let url = setup.artifacts.put("p", &package);
-    setup
-        .post(
-            "/api/v1/updates/demo/register",
-            WRITE_KEY,
-            json!({"version": "2.0.0", "platform": "linux", "architecture": "amd64", "rollout_percentage": 10,
+    setup.register("demo", json!({"version": "2.0.0", "platform": "linux", "architecture": "amd64", "rollout_percentage": 10,
                    "files": [{"kind": "nupkg", "url": url, "size": package.len(), "sha256": sha256_hex(&package)}]}),
         )
         .await;

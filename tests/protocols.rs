@@ -66,6 +66,14 @@ async fn get_with(router: &Router, uri: &str, header: (&str, &str)) -> Reply {
     send(router, request).await
 }
 
+/// The message of a 422 for `field`, failing when the reply is anything else.
+fn field_error<'a>(reply: &'a Reply, field: &str) -> &'a str {
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    reply.body["details"][field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error for {field}: {}", reply.text))
+}
+
 fn file(kind: &str, url: &str, bytes: &[u8]) -> Value {
     json!({"kind": kind, "url": url, "size": bytes.len(), "sha256": sha256_hex(bytes), "sha512": sha512_hex(bytes)})
 }
@@ -309,10 +317,7 @@ async fn registration_checks_signatures_against_the_application_keys() {
         base(json!([signed_file(&other, "appimage", "2.0.0", bytes)])),
     )
     .await;
-    assert_eq!(wrong_key.status, 422);
-    let message = wrong_key.body["details"]["files[0].signature"]
-        .as_str()
-        .unwrap();
+    let message = field_error(&wrong_key, "files[0].signature");
     assert!(message.contains("different key"), "{message}");
 
     let replayed = register(
@@ -321,10 +326,7 @@ async fn registration_checks_signatures_against_the_application_keys() {
         base(json!([signed_file(&keys, "appimage", "1.9.0", bytes)])),
     )
     .await;
-    assert_eq!(replayed.status, 422);
-    let message = replayed.body["details"]["files[0].signature"]
-        .as_str()
-        .unwrap();
+    let message = field_error(&replayed, "files[0].signature");
     assert!(message.contains("1.9.0"), "{message}");
 
     let unsigned = register(
@@ -337,13 +339,7 @@ async fn registration_checks_signatures_against_the_application_keys() {
         )])),
     )
     .await;
-    assert_eq!(unsigned.status, 422);
-    assert!(
-        unsigned.body["details"]["files[0].signature"]
-            .as_str()
-            .unwrap()
-            .contains("required")
-    );
+    assert!(field_error(&unsigned, "files[0].signature").contains("required"));
 
     let mut garbage = signed_file(&keys, "appimage", "2.0.0", bytes);
     garbage["signature"] = json!("not a signature");
@@ -520,24 +516,13 @@ async fn verify_on_register_downloads_and_checks_every_file() {
     lie["size"] = json!(bytes.len());
     let tampered = register(&router, "demo", release("1.0.1", json!([lie]))).await;
     assert_eq!(tampered.status, 422, "{}", tampered.text);
-    assert!(
-        tampered.body["details"]["files[0].sha256"]
-            .as_str()
-            .unwrap()
-            .contains("does not match")
-    );
+    assert!(field_error(&tampered, "files[0].sha256").contains("does not match"));
 
     // Right digest, signature over other bytes: the signature check catches it.
     let mut forged = signed("1.0.2", &url, &bytes);
     forged["signature"] = json!(keys.sign(b"something else", "demo.AppImage", "1.0.2"));
     let forged = register(&router, "demo", release("1.0.2", json!([forged]))).await;
-    assert_eq!(forged.status, 422);
-    assert!(
-        forged.body["details"]["files[0].signature"]
-            .as_str()
-            .unwrap()
-            .contains("does not verify")
-    );
+    assert!(field_error(&forged, "files[0].signature").contains("does not verify"));
 
     let mut short = signed("1.0.3", &url, &bytes);
     short["size"] = json!(bytes.len() + 1);
@@ -561,12 +546,7 @@ async fn verify_on_register_downloads_and_checks_every_file() {
         ),
     )
     .await;
-    assert!(
-        missing.body["details"]["files[0].url"]
-            .as_str()
-            .unwrap()
-            .contains("404")
-    );
+    assert!(field_error(&missing, "files[0].url").contains("404"));
 
     let big = vec![1u8; 2048];
     let big_url = artifacts.put("big.AppImage", &big);
@@ -576,12 +556,7 @@ async fn verify_on_register_downloads_and_checks_every_file() {
         release("1.0.5", json!([signed("1.0.5", &big_url, &big)])),
     )
     .await;
-    assert!(
-        too_big.body["details"]["files[0].size"]
-            .as_str()
-            .unwrap()
-            .contains("limit")
-    );
+    assert!(field_error(&too_big, "files[0].size").contains("limit"));
 
     // Redirects may not leave for plain http on a public host.
     let bounce = redirector("http://cdn.example.com/demo.AppImage").await;
@@ -596,10 +571,7 @@ async fn verify_on_register_downloads_and_checks_every_file() {
     .await;
     assert_eq!(redirected.status, 422);
     assert!(
-        redirected.body["details"]["files[0].url"]
-            .as_str()
-            .unwrap()
-            .contains("https"),
+        field_error(&redirected, "files[0].url").contains("https"),
         "{}",
         redirected.text
     );
@@ -626,12 +598,7 @@ async fn verify_on_register_downloads_and_checks_every_file() {
                "files": [{"kind": "zip", "url": mac_url, "size": mac.len(), "sha256": sha256_hex(&mac)}]}),
     )
     .await;
-    assert!(
-        unsigned_mac.body["details"]["files[0].ed_signature"]
-            .as_str()
-            .unwrap()
-            .contains("required")
-    );
+    assert!(field_error(&unsigned_mac, "files[0].ed_signature").contains("required"));
 }
 
 #[tokio::test]
@@ -653,7 +620,7 @@ async fn verification_downloads_never_reach_internal_addresses() {
         )
         .await;
         assert_eq!(reply.status, 422, "{url}: {}", reply.text);
-        let message = reply.body["details"]["files[0].url"].as_str().unwrap();
+        let message = field_error(&reply, "files[0].url");
         assert!(message.contains("public address"), "{url}: {message}");
         assert!(
             !message.contains("404") && !message.contains("bytes"),
@@ -765,8 +732,19 @@ async fn a_yanked_release_is_replaced_and_rolled_back_where_clients_can_downgrad
         )
         .await;
     }
-    let stats = call(&router, "GET", "/api/v1/applications/demo", Some(READ_KEY), None).await;
-    assert_eq!(stats.body["stats"]["latest_version"], "1.0.0", "{}", stats.text);
+    let stats = call(
+        &router,
+        "GET",
+        "/api/v1/applications/demo",
+        Some(READ_KEY),
+        None,
+    )
+    .await;
+    assert_eq!(
+        stats.body["stats"]["latest_version"], "1.0.0",
+        "{}",
+        stats.text
+    );
     // Nobody is offered the yanked release.
     let squirrel = get(&router, "/electron/demo/stable/darwin/arm64/1.0.0").await;
     assert_eq!(squirrel.status, 204);
@@ -1394,19 +1372,8 @@ async fn text_that_would_break_a_feed_is_refused() {
                "files": [{"kind": "appimage", "url": "https://cdn.example.com/a b.AppImage", "size": 1, "sha256": SHA256}]}),
     )
     .await;
-    assert_eq!(reply.status, 422);
-    assert!(
-        reply.body["details"]["release_notes"]
-            .as_str()
-            .unwrap()
-            .contains("noncharacter")
-    );
-    assert!(
-        reply.body["details"]["files[0].url"]
-            .as_str()
-            .unwrap()
-            .contains("whitespace")
-    );
+    assert!(field_error(&reply, "release_notes").contains("noncharacter"));
+    assert!(field_error(&reply, "files[0].url").contains("whitespace"));
 }
 
 #[tokio::test]
