@@ -394,8 +394,49 @@ impl Catalog {
         architecture: &str,
         channels: Option<&[&str]>,
     ) -> Option<Vec<Arc<Release>>> {
+        let mut releases: Vec<Arc<Release>> = self
+            .newest_first(app_id, platform, architecture, channels)?
+            .cloned()
+            .collect();
+        releases.reverse();
+        Some(releases)
+    }
+
+    /// The release of exactly `version` for this target on one of `channels`.
+    pub fn release_at(
+        &self,
+        app_id: &str,
+        platform: &str,
+        architecture: &str,
+        channels: &[&str],
+        version: &Version,
+    ) -> Option<&Arc<Release>> {
         let entry = self.apps.get(app_id)?;
-        let mut releases: Vec<Arc<Release>> = entry
+        channels.iter().find_map(|channel| {
+            entry
+                .tracks
+                .get(&TrackKey {
+                    platform: platform.to_string(),
+                    architecture: architecture.to_string(),
+                    channel: channel.to_string(),
+                })?
+                .by_version
+                .get(version)
+        })
+    }
+
+    /// The same releases, newest first, merged lazily from the channels'
+    /// ordered maps: a feed that needs only the newest few never walks the
+    /// whole history.
+    pub fn newest_first<'a>(
+        &'a self,
+        app_id: &str,
+        platform: &str,
+        architecture: &str,
+        channels: Option<&[&str]>,
+    ) -> Option<impl Iterator<Item = &'a Arc<Release>> + 'a> {
+        let entry = self.apps.get(app_id)?;
+        let mut tracks: Vec<_> = entry
             .tracks
             .iter()
             .filter(|(key, _)| {
@@ -403,10 +444,17 @@ impl Catalog {
                     && key.architecture == architecture
                     && channels.is_none_or(|c| c.contains(&key.channel.as_str()))
             })
-            .flat_map(|(_, track)| track.by_version.values().cloned())
+            .map(|(_, track)| track.by_version.values().rev().peekable())
             .collect();
-        releases.sort_by(|a, b| a.version().cmp(b.version()));
-        Some(releases)
+        Some(std::iter::from_fn(move || {
+            let newest = tracks
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, t)| t.peek().map(|r| (i, r.version())))
+                .max_by(|a, b| a.1.cmp(b.1))
+                .map(|(i, _)| i)?;
+            tracks[newest].next()
+        }))
     }
 
     /// The newest release a client of this track may be offered, ignoring its

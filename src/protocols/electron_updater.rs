@@ -4,7 +4,6 @@
 //! `latest-linux.yml` (x64) and `latest-linux-<arch>.yml`; another channel
 //! replaces `latest` (`beta-linux.yml`). `latest` is the `stable` channel.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -13,13 +12,12 @@ use axum::response::Response;
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use semver::Version;
 
 use super::{allow_prerelease, application, channel, with_content_type};
 use crate::app::AppState;
 use crate::domain::rollout::electron_staging_admits;
 use crate::domain::{
-    ArtifactKind, DEFAULT_CHANNEL, Release, channels_followed, normalize_architecture,
+    ArtifactKind, Catalog, DEFAULT_CHANNEL, Release, channels_followed, normalize_architecture,
 };
 use crate::http::error::ApiError;
 
@@ -137,31 +135,49 @@ fn staging_admits(release: &Release, staging_id: Option<&str>) -> bool {
         .unwrap_or(true)
 }
 
-/// The newest version every architecture in the file has, so no client is
-/// handed another architecture's installer; else the newest of the first
-/// architecture (in `order`) that has any.
-fn newest_for_all(candidates: &[Arc<Release>], order: &[&str]) -> Option<Arc<Release>> {
-    let mut by_arch: HashMap<&str, HashSet<&Version>> = HashMap::new();
-    for release in candidates {
-        by_arch
-            .entry(release.key.architecture.as_str())
-            .or_default()
-            .insert(release.version());
-    }
-    let newest = |releases: &mut dyn Iterator<Item = &Arc<Release>>| {
-        releases
-            .max_by(|a, b| a.version().cmp(b.version()))
+/// The releases the channel file names: the newest version that every
+/// architecture with an acceptable release has, so no client is handed
+/// another architecture's installer; else the newest of the first
+/// architecture (in the file's order) that has one.
+fn pick(
+    catalog: &Catalog,
+    app_id: &str,
+    target: &FileTarget,
+    channels: &[&str],
+    accept: &dyn Fn(&Release) -> bool,
+) -> Option<Vec<Arc<Release>>> {
+    let newest_accepted = |arch: &str| {
+        catalog
+            .newest_first(app_id, target.platform, arch, Some(channels))?
+            .find(|r| accept(r))
             .cloned()
     };
-    newest(&mut candidates.iter().filter(|r| {
-        by_arch
-            .values()
-            .all(|versions| versions.contains(r.version()))
-    }))
-    .or_else(|| {
-        let primary = order.iter().find(|arch| by_arch.contains_key(*arch))?;
-        newest(&mut candidates.iter().filter(|r| r.key.architecture == *primary))
-    })
+    let architectures: Vec<&str> = target
+        .architectures
+        .iter()
+        .copied()
+        .filter(|arch| newest_accepted(arch).is_some())
+        .collect();
+    let (primary, others) = architectures.split_first()?;
+    let candidates = catalog
+        .newest_first(app_id, target.platform, primary, Some(channels))?
+        .filter(|r| accept(r));
+    for candidate in candidates {
+        let siblings: Option<Vec<Arc<Release>>> = others
+            .iter()
+            .map(|arch| {
+                catalog
+                    .release_at(app_id, target.platform, arch, channels, candidate.version())
+                    .filter(|r| accept(r))
+                    .cloned()
+            })
+            .collect();
+        if let Some(mut group) = siblings {
+            group.insert(0, Arc::clone(candidate));
+            return Some(group);
+        }
+    }
+    newest_accepted(primary).map(|r| vec![r])
 }
 
 async fn channel_file(
@@ -177,47 +193,32 @@ async fn channel_file(
     let prerelease = allow_prerelease(&target.channel, None);
     let channels = channels_followed(&target.channel);
     let kinds = installer_kinds(target.platform);
-    let track: Vec<Arc<Release>> = state.registry.read(|c| {
-        target
-            .architectures
-            .iter()
-            .filter_map(|arch| c.track_releases(&app_id, target.platform, arch, Some(&channels)))
-            .flatten()
-            .filter(|r| !r.yanked && r.file_of(kinds).is_some())
-            .collect()
-    });
-    let listable = |staging_id: Option<&str>| -> Vec<Arc<Release>> {
-        track
-            .iter()
-            .filter(|r| r.listable(&app, prerelease, None) && staging_admits(r, staging_id))
-            .cloned()
-            .collect()
-    };
+    let has_installer = |r: &Release| !r.yanked && r.file_of(kinds).is_some();
+    let listable = |r: &Release| has_installer(r) && r.listable(&app, prerelease, None);
     // Clients must always get a channel file: a missing one is an error to
     // electron-updater, not "no update". When the install is outside every
-    // staged release, the newest is listed with its stagingPercentage, which
-    // the client declines itself; when every release is paused or at 0 %,
+    // staged release, the newest is listed with its stagingPercentage (the
+    // client declines it itself); when every release is paused or at 0 %,
     // the newest is listed at 0 %.
-    let mut candidates = listable(staging_id);
-    let mut staging_override = None;
-    if candidates.is_empty() {
-        candidates = listable(None);
-    }
-    if candidates.is_empty() {
-        candidates = track.clone();
-        staging_override = Some(0);
-    }
-    let Some(newest) = newest_for_all(&candidates, &target.architectures) else {
+    let (group, staging_override) = state.registry.read(|c| {
+        let admitted = |r: &Release| listable(r) && staging_admits(r, staging_id);
+        pick(c, &app_id, &target, &channels, &admitted)
+            .or_else(|| pick(c, &app_id, &target, &channels, &listable))
+            .map(|group| (group, None))
+            .or_else(|| {
+                pick(c, &app_id, &target, &channels, &has_installer).map(|group| (group, Some(0)))
+            })
+            .unzip()
+    });
+    let (Some(group), staging_override) = (group, staging_override.flatten()) else {
         return Err(ApiError::not_found(format!(
             "no release for '{app_id}' on {} in channel '{}'",
             target.platform, target.channel
         )));
     };
+    let newest = Arc::clone(&group[0]);
     let mut files = Vec::new();
-    for release in candidates
-        .iter()
-        .filter(|r| r.version() == newest.version())
-    {
+    for release in &group {
         for file in release.files.iter().filter(|f| kinds.contains(&f.kind)) {
             files.push(FileInfo {
                 url: file.url.clone(),

@@ -42,20 +42,18 @@ async fn appcast(
         "windows" => &[ArtifactKind::Msi, ArtifactKind::Nsis, ArtifactKind::Zip],
         _ => &[ArtifactKind::Zip, ArtifactKind::Dmg, ArtifactKind::App],
     };
-    let releases = state
-        .registry
-        .read(|c| c.track_releases(&app_id, platform, architecture, None))
-        .unwrap_or_default();
     let now = Utc::now();
     // Items outside `stable` carry their channel, which apps opt into, so a
     // pre-release there reaches only those who asked for it.
-    let items: String = releases
-        .iter()
-        .rev()
-        .filter(|r| r.listable(&app, r.channel != DEFAULT_CHANNEL, None))
-        .filter_map(|r| item(r, kinds, platform, now))
-        .take(MAX_ITEMS)
-        .collect();
+    let items: String = state.registry.read(|c| {
+        c.newest_first(&app_id, platform, architecture, None)
+            .into_iter()
+            .flatten()
+            .filter(|r| r.listable(&app, r.channel != DEFAULT_CHANNEL, None))
+            .filter_map(|r| item(r, kinds, platform, now))
+            .take(MAX_ITEMS)
+            .collect()
+    });
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
          <rss version=\"2.0\" xmlns:sparkle=\"http://www.andymatuschak.org/xml-namespaces/sparkle\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n\

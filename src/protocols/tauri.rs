@@ -5,6 +5,7 @@
 //! lists the newest fully rolled-out version for every platform.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -17,6 +18,7 @@ use super::{
     allow_prerelease, application, channel, current_version, no_content, rfc3339, tauri_arch,
 };
 use crate::app::AppState;
+use crate::domain::platform::ARCHITECTURES;
 use crate::domain::signing::tauri_signature_field;
 use crate::domain::{
     Artifact, ArtifactKind, Release, UpdateQuery, channels_followed, normalize_architecture,
@@ -185,27 +187,43 @@ async fn static_manifest(
     let channel_name = channel(&channel_name)?;
     let channels = channels_followed(&channel_name);
     let prerelease = allow_prerelease(&channel_name, None);
-    let releases: Vec<std::sync::Arc<Release>> = state.registry.read(|c| {
-        app.platforms
-            .iter()
-            .flat_map(|platform| {
-                ["amd64", "arm64", "386", "arm"]
-                    .into_iter()
-                    .filter_map(|arch| c.track_releases(&app_id, platform, arch, Some(&channels)))
-            })
-            .flatten()
-            .filter(|r| {
-                r.listable(&app, prerelease, None)
-                    && r.rollout.admits(&app_id, r.version(), None)
-                    && signed_file(r, default_kinds(&r.key.platform)).is_some()
-            })
-            .collect()
-    });
-    let Some(newest) = releases.iter().map(|r| r.version()).max().cloned() else {
+    let offered = |r: &Release| {
+        r.listable(&app, prerelease, None)
+            && r.rollout.admits(&app_id, r.version(), None)
+            && signed_file(r, default_kinds(&r.key.platform)).is_some()
+    };
+    let targets: Vec<(&str, &str)> = app
+        .platforms
+        .iter()
+        .flat_map(|p| ARCHITECTURES.into_iter().map(move |a| (p.as_str(), a)))
+        .collect();
+    let at_newest: Vec<Arc<Release>> = state
+        .registry
+        .read(|c| {
+            let newest = targets
+                .iter()
+                .filter_map(|(platform, arch)| {
+                    c.newest_first(&app_id, platform, arch, Some(&channels))?
+                        .find(|r| offered(r))
+                        .map(|r| r.version().clone())
+                })
+                .max()?;
+            Some(
+                targets
+                    .iter()
+                    .filter_map(|(platform, arch)| {
+                        c.release_at(&app_id, platform, arch, &channels, &newest)
+                            .filter(|r| offered(r))
+                            .cloned()
+                    })
+                    .collect(),
+            )
+        })
+        .unwrap_or_default();
+    let Some(newest_release) = at_newest.first().cloned() else {
         return Ok(no_content());
     };
-    let at_newest: Vec<&std::sync::Arc<Release>> =
-        releases.iter().filter(|r| r.version() == &newest).collect();
+    let newest = newest_release.version().clone();
     let mut platforms = BTreeMap::new();
     for release in &at_newest {
         let os = release.key.platform.as_str();
@@ -233,7 +251,6 @@ async fn static_manifest(
             }
         }
     }
-    let newest_release = at_newest[0];
     Ok(Json(StaticManifest {
         version: newest.to_string(),
         notes: newest_release.release_notes.clone(),
