@@ -1318,10 +1318,13 @@ async fn build_metadata_never_makes_a_different_release() {
     // Squirrel.Mac installs any 200: a build-metadata twin must not be one.
     let same = get(&router, "/electron/demo/stable/darwin/arm64/1.0.0").await;
     assert_eq!(same.status, 204, "{}", same.text);
-    let twin = register(&router, "demo", zip("1.0.0")).await;
-    assert_eq!(twin.status, 409, "{}", twin.text);
-    let older = get(&router, "/electron/demo/stable/darwin/arm64/0.9.0").await;
-    assert_eq!(older.body["name"], "1.0.0+build.7");
+    for twin in ["1.0.0", "1.0.0+build.8"] {
+        let reply = register(&router, "demo", zip(twin)).await;
+        assert_eq!(reply.status, 409, "{twin}: {}", reply.text);
+    }
+    register_ok(&router, "demo", zip("1.0.1")).await;
+    let older = get(&router, "/electron/demo/stable/darwin/arm64/1.0.0-rc.1").await;
+    assert_eq!(older.body["name"], "1.0.1");
 }
 
 #[tokio::test]

@@ -218,12 +218,24 @@ impl Catalog {
     /// build metadata (`1.0.0` and `1.0.0+build.7`): clients could not tell
     /// them apart.
     pub fn has_version_twin(&self, key: &ReleaseKey) -> bool {
+        // Versions equal in precedence sort together, the one without build
+        // metadata first, so one range step per channel finds a twin.
+        let mut base = key.version.clone();
+        base.build = semver::BuildMetadata::EMPTY;
         self.apps.get(&key.application_id).is_some_and(|entry| {
-            entry.locations.keys().any(|other| {
-                other.platform == key.platform
-                    && other.architecture == key.architecture
-                    && other.version.cmp_precedence(&key.version) == Ordering::Equal
-            })
+            entry
+                .tracks
+                .iter()
+                .filter(|(track_key, _)| {
+                    track_key.platform == key.platform && track_key.architecture == key.architecture
+                })
+                .any(|(_, track)| {
+                    track
+                        .by_version
+                        .range(base.clone()..)
+                        .next()
+                        .is_some_and(|(v, _)| v.cmp_precedence(&key.version) == Ordering::Equal)
+                })
         })
     }
 
