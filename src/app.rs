@@ -17,7 +17,7 @@ use crate::http::auth::ApiKeys;
 use crate::http::limits::{AuthLockout, ClientIpResolver, RequestLimiter};
 use crate::registry::Registry;
 use crate::server::{self, ServeOptions};
-use crate::store::{MemoryStore, SqliteStore, Store};
+use crate::store::{MemoryStore, PostgresStore, SqliteStore, Store};
 use crate::verify::Downloader;
 
 #[derive(Clone)]
@@ -125,6 +125,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let storage = &settings.storage;
     Ok(match storage.kind {
         StorageType::Memory => Arc::new(MemoryStore::new()),
+        StorageType::Postgres => Arc::new(PostgresStore::open(&storage.postgres).await?),
         StorageType::Sqlite => {
             create_private_dir(&storage.data_dir).with_context(|| {
                 format!("creating data directory {}", storage.data_dir.display())

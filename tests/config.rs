@@ -1645,3 +1645,69 @@ fn artifact_verification_limits_are_read_and_checked() {
         &["security.artifact_verification.timeout", "at least 1s"],
     );
 }
+
+#[test]
+fn postgres_needs_a_url_and_never_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_yaml(dir.path(), "development:\n  storage:\n    type: postgres\n");
+    let errors = load_err(&options(&path, None, &[]));
+    assert_error(&errors, &["storage.postgres.url", "must be set"]);
+
+    let secret = "mysql://root:hunter2-secret@db/x";
+    let errors = load_err(&options(
+        &path,
+        None,
+        &[("UPDATER_STORAGE__POSTGRES__URL", secret)],
+    ));
+    assert_error(&errors, &["storage.postgres.url", "not a postgres:// URL"]);
+    assert!(errors.iter().all(|e| !e.contains("hunter2")), "{errors:?}");
+
+    // DATABASE_URL_FILE, through the committed config's interpolation.
+    let file = secret_file(
+        dir.path(),
+        "database_url",
+        "postgres://updater:pw-from-file@db:5432/updater?sslmode=verify-full\n",
+        0o600,
+    );
+    let loaded = load_ok(&options(
+        &committed_config(),
+        Some("development"),
+        &[
+            ("UPDATER_STORAGE__TYPE", "postgres"),
+            ("DATABASE_URL_FILE", path_str(&file)),
+        ],
+    ));
+    let postgres = &loaded.settings.storage.postgres;
+    assert_eq!(
+        postgres.url.expose(),
+        "postgres://updater:pw-from-file@db:5432/updater?sslmode=verify-full"
+    );
+    assert_eq!(postgres.max_connections, 10);
+    let shown = format!("{:?}", loaded.settings);
+    assert!(!shown.contains("pw-from-file"), "{shown}");
+}
+
+#[test]
+fn production_warns_about_unverified_database_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "{}  storage:\n    type: postgres\n    postgres:\n      url: postgres://u:p@db/x?sslmode=require\n",
+        production_yaml(
+            "    host: 127.0.0.1\n",
+            &key_entry(
+                "admin",
+                "a-production-key-of-sufficient-length-0001",
+                "admin"
+            )
+        )
+    );
+    let loaded = load_production(dir.path(), &yaml).unwrap();
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("sslmode=verify-full")),
+        "{:?}",
+        loaded.warnings
+    );
+}

@@ -288,6 +288,51 @@ fn acknowledged_writes_survive_kill_9() {
 }
 
 #[test]
+fn postgres_backed_server_keeps_acknowledged_writes_across_kill_9() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    let url = cluster.database("live");
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "");
+    let env = [
+        ("UPDATER_STORAGE__TYPE", "postgres"),
+        ("UPDATER_STORAGE__POSTGRES__URL", url.as_str()),
+    ];
+    let port = free_port();
+    let client = blocking_client();
+    let server = ChildServer::spawn_with_env(dir.path(), port, &env);
+    let health: Value = client
+        .get(format!("{}/health", server.base))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(health.to_string().contains("postgres"), "{health}");
+    create_durable_app(&client, &server.base);
+    let acknowledged: Vec<String> = (0..20)
+        .map(|minor| format!("1.{minor}.0"))
+        .filter(|version| register(&client, &server.base, version) == 201)
+        .collect();
+    assert_eq!(acknowledged.len(), 20);
+    server.signal("KILL");
+    drop(server);
+
+    let server = ChildServer::spawn_with_env(dir.path(), port, &env);
+    let mut listed = releases(&client, &server.base);
+    listed.sort();
+    let mut expected = acknowledged.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+    let log = std::fs::read_to_string(dir.path().join(format!("server-{port}.log"))).unwrap();
+    assert!(
+        !log.contains(&cluster.password),
+        "the database password reached the log"
+    );
+}
+
+#[test]
 fn sigterm_drains_an_in_flight_request() {
     let dir = tempfile::tempdir().unwrap();
     write_config(dir.path(), "");

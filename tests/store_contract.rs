@@ -1,16 +1,20 @@
 //! One contract, every store: the same assertions run against the memory
-//! store and a real SQLite file.
+//! store, a real SQLite file and a real PostgreSQL server (a throwaway
+//! cluster from Debian's binaries; skipped without them unless `CI=true`).
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
+use updater::config::{PostgresSettings, Secret};
 use updater::domain::{
     Application, ApplicationConfig, Artifact, ArtifactKind, Release, ReleaseKey, Rollout,
     parse_version,
 };
-use updater::store::{MemoryStore, SqliteStore, Store, StoreError};
+use updater::store::{MemoryStore, PostgresStore, SqliteStore, Store, StoreError};
 
 fn application(id: &str) -> Application {
     let at = Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).unwrap();
@@ -279,4 +283,80 @@ async fn sqlite_upgrades_single_file_releases() {
         }]
     );
     assert_eq!(release.minimum_system_version, None);
+}
+
+fn postgres(url: String) -> PostgresSettings {
+    PostgresSettings {
+        url: Secret::new(url),
+        max_connections: 5,
+        acquire_timeout: Duration::from_secs(5),
+    }
+}
+
+#[tokio::test]
+async fn postgres_store_meets_the_contract_and_survives_reopening() {
+    let Some(cluster) = common::PgCluster::start() else {
+        return;
+    };
+    let url = cluster.database("contract");
+    let store = PostgresStore::open(&postgres(url.clone())).await.unwrap();
+    contract(Arc::new(store)).await;
+
+    let reopened = PostgresStore::open(&postgres(url)).await.unwrap();
+    reopened
+        .insert_application(&application("kept"))
+        .await
+        .unwrap();
+    reopened
+        .insert_release(&release("kept", "3.0.0"))
+        .await
+        .unwrap();
+    reopened.close().await;
+    let again = PostgresStore::open(&postgres(cluster.url("contract")))
+        .await
+        .unwrap();
+    let snapshot = again.load().await.unwrap();
+    assert!(snapshot.releases.contains(&release("kept", "3.0.0")));
+}
+
+#[tokio::test]
+async fn postgres_replicas_may_migrate_at_once() {
+    let Some(cluster) = common::PgCluster::start() else {
+        return;
+    };
+    let url = cluster.database("together");
+    let settings = postgres(url);
+    let opens = (0..4).map(|_| PostgresStore::open(&settings));
+    let stores = futures_util::future::join_all(opens).await;
+    for store in stores {
+        store.expect("every replica starts").ping().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn postgres_errors_never_show_the_password() {
+    let Some(cluster) = common::PgCluster::start() else {
+        return;
+    };
+    cluster.database("secret");
+    let wrong = cluster
+        .url("secret")
+        .replace(&cluster.password, "wrong-password-77");
+    let unreachable = format!(
+        "postgres://updater:{}@127.0.0.1:{}/secret",
+        cluster.password,
+        common::free_port()
+    );
+    for (url, secret) in [
+        (wrong, "wrong-password-77"),
+        (unreachable, cluster.password.as_str()),
+    ] {
+        let error = match PostgresStore::open(&postgres(url)).await {
+            Ok(_) => panic!("connected with a bad URL"),
+            Err(e) => e,
+        };
+        assert!(matches!(error, StoreError::Unavailable(_)), "{error}");
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains(secret), "password in {shown}");
+    }
 }

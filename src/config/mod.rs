@@ -132,6 +132,7 @@ impl Default for CorsSettings {
 #[serde(rename_all = "lowercase")]
 pub enum StorageType {
     Sqlite,
+    Postgres,
     Memory,
 }
 
@@ -142,6 +143,7 @@ pub struct StorageSettings {
     pub kind: StorageType,
     pub data_dir: PathBuf,
     pub sqlite: SqliteSettings,
+    pub postgres: PostgresSettings,
 }
 
 impl Default for StorageSettings {
@@ -150,6 +152,30 @@ impl Default for StorageSettings {
             kind: StorageType::Sqlite,
             data_dir: PathBuf::from("./data"),
             sqlite: SqliteSettings::default(),
+            postgres: PostgresSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresSettings {
+    /// `postgres://user:password@host:5432/db?sslmode=verify-full`. A secret:
+    /// it usually carries the password.
+    pub url: Secret,
+    pub max_connections: u32,
+    /// How long a query waits for a connection before the store reports
+    /// itself unavailable.
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PostgresSettings {
+    fn default() -> Self {
+        Self {
+            url: Secret::default(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
         }
     }
 }

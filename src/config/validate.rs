@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::{Environment, Settings};
+use super::{Environment, Settings, StorageType};
 
 /// Keys documented for the `development` section. Refused in `production`.
 pub const DEVELOPMENT_KEYS: [&str; 3] = [
@@ -78,6 +78,7 @@ pub fn validate(settings: &Settings, warnings: &mut Vec<String>) -> Vec<String> 
         errors.push("`storage.sqlite.file` must be a plain file name".into());
     }
 
+    validate_postgres(settings, production, &mut errors, warnings);
     validate_keys(settings, production, &mut errors, warnings);
 
     for proxy in &settings.security.trusted_proxies {
@@ -125,6 +126,53 @@ pub fn validate(settings: &Settings, warnings: &mut Vec<String>) -> Vec<String> 
         }
     }
     errors
+}
+
+/// The URL is a secret: messages name the key, never the value.
+fn validate_postgres(
+    settings: &Settings,
+    production: bool,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    let postgres = &settings.storage.postgres;
+    if postgres.max_connections == 0 {
+        errors.push("`storage.postgres.max_connections` must be at least 1".into());
+    }
+    if postgres.acquire_timeout.is_zero() {
+        errors.push("`storage.postgres.acquire_timeout` must be greater than zero".into());
+    }
+    if settings.storage.kind != StorageType::Postgres {
+        return;
+    }
+    if postgres.url.is_empty() {
+        errors.push(
+            "`storage.postgres.url` must be set when `storage.type` is postgres (UPDATER_STORAGE__POSTGRES__URL, \
+             or DATABASE_URL / DATABASE_URL_FILE through the committed config.yaml)"
+                .into(),
+        );
+        return;
+    }
+    let parsed = url::Url::parse(postgres.url.expose())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "postgres" | "postgresql"));
+    let Some(parsed) = parsed else {
+        errors.push(
+            "`storage.postgres.url` is not a postgres:// URL (value not shown: it may hold a password)".into(),
+        );
+        return;
+    };
+    let sslmode = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "sslmode")
+        .map(|(_, v)| v.into_owned());
+    let verifies = matches!(sslmode.as_deref(), Some("verify-ca" | "verify-full"));
+    if production && !verifies {
+        warnings.push(
+            "`storage.postgres.url` does not set sslmode=verify-full (or verify-ca): the database connection is not authenticated"
+                .into(),
+        );
+    }
 }
 
 fn validate_keys(

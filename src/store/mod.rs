@@ -3,13 +3,15 @@
 //! only at start.
 
 mod memory;
+mod postgres;
 mod sqlite;
 
 use async_trait::async_trait;
 
-use crate::domain::{Application, Release, ReleaseKey};
+use crate::domain::{Application, Artifact, Release, ReleaseKey, parse_version};
 
 pub use memory::MemoryStore;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -51,4 +53,24 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_release(&self, key: &ReleaseKey) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
     async fn close(&self);
+}
+
+/// A JSON column.
+fn decode_json<T: serde::de::DeserializeOwned>(text: String) -> Result<T, StoreError> {
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A release's `files` column, which is never empty.
+fn decode_files(text: String, version: &str) -> Result<Vec<Artifact>, StoreError> {
+    let files: Vec<Artifact> = decode_json(text)?;
+    if files.is_empty() {
+        return Err(StoreError::Corrupt(format!(
+            "release `{version}` has no files"
+        )));
+    }
+    Ok(files)
+}
+
+fn decode_version(text: &str) -> Result<semver::Version, StoreError> {
+    parse_version(text).map_err(StoreError::Corrupt)
 }

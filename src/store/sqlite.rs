@@ -13,10 +13,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, query};
 
-use super::{Snapshot, Store, StoreError};
-use crate::domain::{
-    Application, ApplicationConfig, Artifact, Release, ReleaseKey, Rollout, parse_version,
-};
+use super::{Snapshot, Store, StoreError, decode_files, decode_json, decode_version};
+use crate::domain::{Application, Release, ReleaseKey, Rollout};
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -67,14 +65,12 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
 }
 
 fn application_from_row(row: &SqliteRow) -> Result<Application, StoreError> {
-    let platforms: String = row.try_get("platforms").map_err(corrupt)?;
-    let config: String = row.try_get("config").map_err(corrupt)?;
     Ok(Application {
         id: row.try_get("id").map_err(corrupt)?,
         name: row.try_get("name").map_err(corrupt)?,
         description: row.try_get("description").map_err(corrupt)?,
-        platforms: serde_json::from_str(&platforms).map_err(corrupt)?,
-        config: serde_json::from_str::<ApplicationConfig>(&config).map_err(corrupt)?,
+        platforms: decode_json(row.try_get("platforms").map_err(corrupt)?)?,
+        config: decode_json(row.try_get("config").map_err(corrupt)?)?,
         created_at: parse_timestamp(row.try_get("created_at").map_err(corrupt)?)?,
         updated_at: parse_timestamp(row.try_get("updated_at").map_err(corrupt)?)?,
     })
@@ -83,32 +79,22 @@ fn application_from_row(row: &SqliteRow) -> Result<Application, StoreError> {
 fn release_from_row(row: &SqliteRow) -> Result<Release, StoreError> {
     let version: String = row.try_get("version").map_err(corrupt)?;
     let minimum: Option<String> = row.try_get("minimum_version").map_err(corrupt)?;
-    let metadata: String = row.try_get("metadata").map_err(corrupt)?;
-    let files: String = row.try_get("files").map_err(corrupt)?;
-    let files: Vec<Artifact> = serde_json::from_str(&files).map_err(corrupt)?;
-    if files.is_empty() {
-        return Err(StoreError::Corrupt(format!(
-            "release `{version}` has no files"
-        )));
-    }
     let percentage: i64 = row.try_get("rollout_percentage").map_err(corrupt)?;
     Ok(Release {
         key: ReleaseKey {
             application_id: row.try_get("application_id").map_err(corrupt)?,
-            version: parse_version(&version).map_err(StoreError::Corrupt)?,
+            version: decode_version(&version)?,
             platform: row.try_get("platform").map_err(corrupt)?,
             architecture: row.try_get("architecture").map_err(corrupt)?,
         },
         channel: row.try_get("channel").map_err(corrupt)?,
-        files,
+        files: decode_files(row.try_get("files").map_err(corrupt)?, &version)?,
         release_notes: row.try_get("release_notes").map_err(corrupt)?,
         release_date: parse_timestamp(row.try_get("release_date").map_err(corrupt)?)?,
         required: row.try_get("required").map_err(corrupt)?,
-        minimum_version: minimum
-            .map(|m| parse_version(&m).map_err(StoreError::Corrupt))
-            .transpose()?,
+        minimum_version: minimum.as_deref().map(decode_version).transpose()?,
         minimum_system_version: row.try_get("minimum_system_version").map_err(corrupt)?,
-        metadata: serde_json::from_str(&metadata).map_err(corrupt)?,
+        metadata: decode_json(row.try_get("metadata").map_err(corrupt)?)?,
         created_at: parse_timestamp(row.try_get("created_at").map_err(corrupt)?)?,
         rollout: Rollout {
             percentage: u8::try_from(percentage).map_err(corrupt)?,
