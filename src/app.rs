@@ -17,7 +17,7 @@ use crate::http::auth::ApiKeys;
 use crate::http::limits::{AuthLockout, ClientIpResolver, RequestLimiter};
 use crate::registry::Registry;
 use crate::server::{self, ServeOptions};
-use crate::store::{MemoryStore, PostgresStore, SqliteStore, Store};
+use crate::store::{MemoryStore, PostgresStore, SqliteStore, Store, StoreEvent};
 use crate::verify::Downloader;
 
 #[derive(Clone)]
@@ -118,6 +118,7 @@ impl HealthState {
 }
 
 const STORE_PING_INTERVAL: Duration = Duration::from_secs(5);
+const RESYNC_RETRY: Duration = Duration::from_secs(1);
 const STORE_PING_TIMEOUT: Duration = Duration::from_secs(2);
 const LIMITER_CLEANUP_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -163,6 +164,7 @@ pub async fn run(
     let options = ServeOptions::from_settings(&settings.server, tls);
     let state = AppState::new(settings, registry, metrics)?;
     let background = spawn_background(state.clone());
+    let changes = spawn_change_feed(state.clone());
     let router = crate::http::build_router(state.clone());
 
     tracing::info!(
@@ -182,9 +184,38 @@ pub async fn run(
     };
     server::serve(listener, router, options, stop_accepting).await;
     background.abort();
+    changes.abort();
     state.registry.store().close().await;
     tracing::info!("shutdown complete");
     Ok(())
+}
+
+/// Keeps the in-memory catalog in step with writes made by other replicas
+/// (PostgreSQL); ends at once for stores with a single writer.
+fn spawn_change_feed(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(event) = state.registry.store().next_event().await {
+            match event {
+                StoreEvent::Changed(change) => {
+                    metrics::counter!("updater_replica_changes_total").increment(1);
+                    state.registry.apply_remote(*change).await;
+                }
+                StoreEvent::Resync => loop {
+                    match state.registry.resync().await {
+                        Ok(()) => {
+                            metrics::counter!("updater_catalog_resyncs_total").increment(1);
+                            tracing::info!("catalog reloaded from the store");
+                            break;
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "reloading the catalog failed; retrying");
+                            tokio::time::sleep(RESYNC_RETRY).await;
+                        }
+                    }
+                },
+            }
+        }
+    })
 }
 
 fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {

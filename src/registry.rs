@@ -56,6 +56,21 @@ impl Registry {
         self.catalog.write().apply(change);
     }
 
+    /// Applies a change another replica made. Serialised with local writes,
+    /// so it never lands in the middle of one.
+    pub async fn apply_remote(&self, change: Change) {
+        let _guard = self.writes.lock().await;
+        self.apply(change);
+    }
+
+    /// Rebuilds the catalog from the store, after changes may have been missed.
+    pub async fn resync(&self) -> Result<(), StoreError> {
+        let _guard = self.writes.lock().await;
+        let snapshot = self.store.load().await?;
+        *self.catalog.write() = Catalog::from_snapshot(snapshot.applications, snapshot.releases);
+        Ok(())
+    }
+
     pub async fn create_application(&self, app: Application) -> Result<(), WriteError> {
         let _guard = self.writes.lock().await;
         if self.read(|c| c.application(&app.id).is_some()) {

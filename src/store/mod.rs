@@ -8,7 +8,7 @@ mod sqlite;
 
 use async_trait::async_trait;
 
-use crate::domain::{Application, Artifact, Release, ReleaseKey, parse_version};
+use crate::domain::{Application, Artifact, Change, Release, ReleaseKey, parse_version};
 
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
@@ -33,6 +33,15 @@ pub struct Snapshot {
     pub releases: Vec<Release>,
 }
 
+/// What another writer (another replica) did to the shared store.
+#[derive(Debug)]
+pub enum StoreEvent {
+    /// One change, read back from the store.
+    Changed(Box<Change>),
+    /// Changes may have been missed (the connection was lost): reload everything.
+    Resync,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// A short name for logs and health output (`sqlite`, `memory`).
@@ -53,6 +62,11 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_release(&self, key: &ReleaseKey) -> Result<(), StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
     async fn close(&self);
+    /// Waits for the next change another writer made. `None` means this
+    /// process is the only writer (SQLite, memory), so there is nothing to wait for.
+    async fn next_event(&self) -> Option<StoreEvent> {
+        None
+    }
 }
 
 /// A JSON column.

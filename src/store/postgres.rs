@@ -4,15 +4,25 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Row, query};
 
-use super::{Snapshot, Store, StoreError, decode_files, decode_json, decode_version};
+use super::{Snapshot, Store, StoreError, StoreEvent, decode_files, decode_json, decode_version};
 use crate::config::PostgresSettings;
-use crate::domain::{Application, Release, ReleaseKey, Rollout};
+use crate::domain::{Application, Change, Release, ReleaseKey, Rollout};
+
+/// The channel every write notifies, in the write's own transaction, so a
+/// notification is delivered only for a committed change.
+const CHANNEL: &str = "updater_changes";
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Subscribed before the catalog is first loaded, so no change falls
+    /// between the snapshot and the subscription.
+    listener: tokio::sync::Mutex<Option<PgListener>>,
 }
 
 impl PostgresStore {
@@ -31,7 +41,110 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migrating PostgreSQL: {e}")))?;
-        Ok(Self { pool })
+        let listener = subscribe(&pool).await.map_err(unavailable)?;
+        Ok(Self {
+            pool,
+            listener: tokio::sync::Mutex::new(Some(listener)),
+        })
+    }
+
+    /// Runs one write and its notification in a transaction.
+    async fn write(
+        &self,
+        statement: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        notice: String,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let affected = statement
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?
+            .rows_affected();
+        if affected > 0 {
+            query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(notice)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(affected)
+    }
+
+    /// Reads back what a notification names.
+    async fn fetch(&self, notice: &str) -> Result<Change, StoreError> {
+        match Notice::parse(notice)? {
+            Notice::Application(id) => {
+                let row = query("SELECT * FROM applications WHERE id = $1")
+                    .bind(&id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(match row {
+                    Some(row) => Change::ApplicationUpserted(application_from_row(&row)?),
+                    None => Change::ApplicationDeleted(id),
+                })
+            }
+            Notice::Release(key) => {
+                let row = query(
+                    "SELECT * FROM releases WHERE application_id = $1 AND version = $2 AND platform = $3 AND architecture = $4",
+                )
+                .bind(&key.application_id)
+                .bind(key.version.to_string())
+                .bind(&key.platform)
+                .bind(&key.architecture)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+                Ok(match row {
+                    Some(row) => Change::ReleaseUpserted(release_from_row(&row)?),
+                    None => Change::ReleaseDeleted(key),
+                })
+            }
+        }
+    }
+}
+
+async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// A notification's payload: which record changed, never its content.
+enum Notice {
+    Application(String),
+    Release(ReleaseKey),
+}
+
+impl Notice {
+    fn application(id: &str) -> String {
+        format!("a\t{id}")
+    }
+
+    fn release(key: &ReleaseKey) -> String {
+        format!(
+            "r\t{}\t{}\t{}\t{}",
+            key.application_id, key.version, key.platform, key.architecture
+        )
+    }
+
+    fn parse(payload: &str) -> Result<Self, StoreError> {
+        let parts: Vec<&str> = payload.split('\t').collect();
+        match parts.as_slice() {
+            ["a", id] => Ok(Self::Application((*id).to_string())),
+            ["r", app, version, platform, architecture] => Ok(Self::Release(ReleaseKey {
+                application_id: (*app).to_string(),
+                version: decode_version(version)?,
+                platform: (*platform).to_string(),
+                architecture: (*architecture).to_string(),
+            })),
+            _ => Err(StoreError::Corrupt(format!(
+                "change notice `{}`",
+                payload.escape_debug()
+            ))),
+        }
     }
 }
 
@@ -120,7 +233,7 @@ impl Store for PostgresStore {
     }
 
     async fn insert_application(&self, app: &Application) -> Result<(), StoreError> {
-        query(
+        let statement = query(
             "INSERT INTO applications (id, name, description, platforms, config, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -130,15 +243,13 @@ impl Store for PostgresStore {
         .bind(serde_json::to_string(&app.platforms).map_err(corrupt)?)
         .bind(serde_json::to_string(&app.config).map_err(corrupt)?)
         .bind(app.created_at)
-        .bind(app.updated_at)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        .bind(app.updated_at);
+        self.write(statement, Notice::application(&app.id)).await?;
         Ok(())
     }
 
     async fn update_application(&self, app: &Application) -> Result<(), StoreError> {
-        let result = query(
+        let statement = query(
             "UPDATE applications SET name = $1, description = $2, platforms = $3, config = $4, updated_at = $5 \
              WHERE id = $6",
         )
@@ -147,30 +258,23 @@ impl Store for PostgresStore {
         .bind(serde_json::to_string(&app.platforms).map_err(corrupt)?)
         .bind(serde_json::to_string(&app.config).map_err(corrupt)?)
         .bind(app.updated_at)
-        .bind(&app.id)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        if result.rows_affected() == 0 {
+        .bind(&app.id);
+        if self.write(statement, Notice::application(&app.id)).await? == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
     async fn delete_application(&self, id: &str) -> Result<(), StoreError> {
-        let result = query("DELETE FROM applications WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        if result.rows_affected() == 0 {
+        let statement = query("DELETE FROM applications WHERE id = $1").bind(id);
+        if self.write(statement, Notice::application(id)).await? == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
     async fn insert_release(&self, release: &Release) -> Result<(), StoreError> {
-        query(
+        let statement = query(
             "INSERT INTO releases (application_id, version, platform, architecture, channel, files, \
              release_notes, release_date, required, minimum_version, minimum_system_version, metadata, \
              created_at, rollout_percentage, rollout_paused, yanked, yank_reason) \
@@ -192,16 +296,14 @@ impl Store for PostgresStore {
         .bind(i16::from(release.rollout.percentage))
         .bind(release.rollout.paused)
         .bind(release.yanked)
-        .bind(&release.yank_reason)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        .bind(&release.yank_reason);
+        self.write(statement, Notice::release(&release.key)).await?;
         Ok(())
     }
 
     async fn update_release(&self, release: &Release) -> Result<(), StoreError> {
         let key = &release.key;
-        let result = query(
+        let statement = query(
             "UPDATE releases SET rollout_percentage = $1, rollout_paused = $2, yanked = $3, yank_reason = $4 \
              WHERE application_id = $5 AND version = $6 AND platform = $7 AND architecture = $8",
         )
@@ -212,28 +314,22 @@ impl Store for PostgresStore {
         .bind(&key.application_id)
         .bind(key.version.to_string())
         .bind(&key.platform)
-        .bind(&key.architecture)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        if result.rows_affected() == 0 {
+        .bind(&key.architecture);
+        if self.write(statement, Notice::release(key)).await? == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
     async fn delete_release(&self, key: &ReleaseKey) -> Result<(), StoreError> {
-        let result = query(
+        let statement = query(
             "DELETE FROM releases WHERE application_id = $1 AND version = $2 AND platform = $3 AND architecture = $4",
         )
         .bind(&key.application_id)
         .bind(key.version.to_string())
         .bind(&key.platform)
-        .bind(&key.architecture)
-        .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        if result.rows_affected() == 0 {
+        .bind(&key.architecture);
+        if self.write(statement, Notice::release(key)).await? == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
@@ -248,6 +344,43 @@ impl Store for PostgresStore {
     }
 
     async fn close(&self) {
+        // The subscription holds a pooled connection, which closing the pool
+        // would wait for.
+        self.listener.lock().await.take();
         self.pool.close().await;
+    }
+
+    /// Notifications, read back from the database. When the connection is
+    /// lost, a new subscription is made (retrying every second while the
+    /// database is down) before `Resync` is returned, so the reload that
+    /// follows misses nothing.
+    async fn next_event(&self) -> Option<StoreEvent> {
+        let mut guard = self.listener.lock().await;
+        match guard.as_mut()?.try_recv().await {
+            Ok(Some(notification)) => {
+                return Some(match self.fetch(notification.payload()).await {
+                    Ok(change) => StoreEvent::Changed(Box::new(change)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading a change back failed; reloading everything");
+                        StoreEvent::Resync
+                    }
+                });
+            }
+            Ok(None) => tracing::warn!("change notifications interrupted: connection lost"),
+            Err(e) => tracing::warn!(error = %e, "change notifications interrupted"),
+        }
+        while !self.pool.is_closed() {
+            match subscribe(&self.pool).await {
+                Ok(listener) => {
+                    *guard = Some(listener);
+                    return Some(StoreEvent::Resync);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "resubscribing to change notifications failed; retrying");
+                    tokio::time::sleep(RECONNECT_DELAY).await;
+                }
+            }
+        }
+        None
     }
 }
