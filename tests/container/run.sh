@@ -89,10 +89,11 @@ lint() {
     check "docker-compose.yml is valid" docker-compose -f docker-compose.yml config -q
     check "docker-compose.prod.yml is valid" \
         env DATA_DEVICE=/dev/loop-example docker-compose -f docker-compose.prod.yml config -q
+    check "docker-compose.postgres.yml is valid" docker-compose -f docker-compose.postgres.yml config -q
 
     log "lint: yamllint"
     check "yamllint (compose, config, deploy/)" \
-        yamllint -s docker-compose.yml docker-compose.prod.yml config.yaml .yamllint .hadolint.yaml deploy
+        yamllint -s docker-compose.yml docker-compose.prod.yml docker-compose.postgres.yml config.yaml .yamllint .hadolint.yaml deploy
 
     log "lint: Kubernetes"
     for overlay in sqlite postgres; do
