@@ -360,3 +360,47 @@ async fn postgres_errors_never_show_the_password() {
         assert!(!shown.contains(secret), "password in {shown}");
     }
 }
+
+#[tokio::test]
+async fn postgres_connections_honour_sslmode() {
+    let Some((cluster, ca)) = common::PgCluster::start_tls() else {
+        return;
+    };
+    let url = cluster.database("tls").replace("127.0.0.1", "localhost");
+    let verified = format!("{url}?sslmode=verify-full&sslrootcert={}", ca.display());
+    let store = PostgresStore::open(&postgres(verified.clone()))
+        .await
+        .expect("TLS with a verified certificate");
+    store.insert_application(&application("tls")).await.unwrap();
+    let pool = sqlx::PgPool::connect(&verified).await.unwrap();
+    let encrypted: bool =
+        sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(encrypted, "the connection is not encrypted");
+    pool.close().await;
+
+    // A certificate from another CA is refused under verify-full.
+    let other_ca = tempfile::NamedTempFile::new().unwrap();
+    let stranger = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(other_ca.path(), stranger.cert.pem()).unwrap();
+    let wrong = format!(
+        "{url}?sslmode=verify-full&sslrootcert={}",
+        other_ca.path().display()
+    );
+    assert!(matches!(
+        PostgresStore::open(&postgres(wrong)).await,
+        Err(StoreError::Unavailable(_))
+    ));
+
+    // sslmode=require against a server without TLS fails instead of falling back.
+    let Some(plain) = common::PgCluster::start() else {
+        return;
+    };
+    let required = format!("{}?sslmode=require", plain.database("plain"));
+    assert!(matches!(
+        PostgresStore::open(&postgres(required)).await,
+        Err(StoreError::Unavailable(_))
+    ));
+}

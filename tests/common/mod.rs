@@ -422,12 +422,52 @@ pub struct PgCluster {
     dir: tempfile::TempDir,
     bin: PathBuf,
     as_postgres: bool,
+    /// Extra `postgres` options (TLS).
+    options: String,
 }
 
 impl PgCluster {
     /// `None` (with the reason printed) when PostgreSQL is not installed and
     /// `CI` is not `true`; under CI a missing server is a failure.
     pub fn start() -> Option<Self> {
+        Self::start_with(|_| String::new())
+    }
+
+    /// A cluster that speaks TLS with a certificate for `localhost` and
+    /// `127.0.0.1`, signed by a fresh CA; returns the CA certificate's path.
+    pub fn start_tls() -> Option<(Self, PathBuf)> {
+        let mut ca_path = PathBuf::new();
+        let cluster = Self::start_with(|dir| {
+            let ca_key = rcgen::KeyPair::generate().unwrap();
+            let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+            ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            let ca = ca_params.self_signed(&ca_key).unwrap();
+            let server_key = rcgen::KeyPair::generate().unwrap();
+            let server = rcgen::CertificateParams::new(vec![
+                "localhost".to_string(),
+                "127.0.0.1".to_string(),
+            ])
+            .unwrap()
+            .signed_by(&server_key, &ca, &ca_key)
+            .unwrap();
+            ca_path = dir.join("ca.pem");
+            std::fs::write(&ca_path, ca.pem()).unwrap();
+            std::fs::write(dir.join("server.pem"), server.pem()).unwrap();
+            std::fs::write(dir.join("server.key"), server_key.serialize_pem()).unwrap();
+            std::fs::set_permissions(
+                dir.join("server.key"),
+                std::os::unix::fs::PermissionsExt::from_mode(0o600),
+            )
+            .unwrap();
+            format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.pem -c ssl_key_file={0}/server.key",
+                dir.display()
+            )
+        })?;
+        Some((cluster, ca_path))
+    }
+
+    fn start_with(prepare: impl FnOnce(&Path) -> String) -> Option<Self> {
         let Some(bin) = Self::binaries() else {
             let message = "PostgreSQL binaries not found (install Debian's `postgresql` package)";
             if std::env::var("CI").as_deref() == Ok("true") {
@@ -443,6 +483,7 @@ impl PgCluster {
         let dir = tempfile::tempdir().unwrap();
         let password = "pw-9f1c2e7a-do-not-log".to_string();
         std::fs::write(dir.path().join("pwfile"), &password).unwrap();
+        let options = prepare(dir.path());
         if as_postgres {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres", dir.path().to_str().unwrap()])
@@ -456,6 +497,7 @@ impl PgCluster {
             bin,
             as_postgres,
             dir,
+            options,
         };
         let data = cluster.dir.path().join("data");
         cluster.run(
@@ -514,9 +556,10 @@ impl PgCluster {
     pub fn pg_ctl(&self, action: &str) {
         let data = self.dir.path().join("data");
         let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off{}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.options
         );
         let log = self.dir.path().join("server.log");
         let mut args = vec![
