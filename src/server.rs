@@ -18,7 +18,7 @@ use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
@@ -106,38 +106,33 @@ pub async fn serve(
             },
             () = &mut stop_accepting => break,
         };
-        let _ = stream.set_nodelay(true);
-        let service =
-            router
-                .clone()
-                .map_request(move |mut request: axum::http::Request<Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    request
-                });
-        let service = TowerToHyperService::new(service);
-        let builder = Arc::clone(&builder);
-        let watcher = graceful.watcher();
-        let tls = options.tls.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            match tls {
-                None => {
-                    let connection =
-                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    log_connection_end(watcher.watch(connection.into_owned()).await, peer);
-                }
-                Some(acceptor) => {
-                    let Some(tls_stream) = tls_handshake(&acceptor, stream, peer).await else {
-                        return;
-                    };
-                    let connection =
-                        builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
-                    log_connection_end(watcher.watch(connection.into_owned()).await, peer);
-                }
-            }
-        });
+        spawn_connection(
+            stream,
+            peer,
+            Some(permit),
+            &router,
+            &builder,
+            &graceful,
+            &options,
+        );
+    }
+    // Connections the kernel has already completed would be reset when the
+    // listener closes, after a proxy may have sent a request it must not
+    // retry (a POST). Serve them; only later arrivals are refused, before
+    // anything is sent, which a proxy retries safely.
+    let mut late = 0;
+    while let Ok(Ok((stream, peer))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await
+    {
+        let permit = Arc::clone(&slots).try_acquire_owned().ok();
+        spawn_connection(stream, peer, permit, &router, &builder, &graceful, &options);
+        late += 1;
     }
     drop(listener);
+    if late > 0 {
+        // A graceful shutdown closes a connection whose first request has
+        // not been read yet; give these connections that first read.
+        tokio::time::sleep(LATE_CONNECTION_GRACE).await;
+    }
     tracing::info!("listener closed; waiting for in-flight requests");
     match tokio::time::timeout(options.shutdown_timeout, graceful.shutdown()).await {
         Ok(()) => tracing::info!("all connections finished"),
@@ -145,6 +140,50 @@ pub async fn serve(
             tracing::warn!(timeout = ?options.shutdown_timeout, "shutdown deadline reached; closing remaining connections")
         }
     }
+}
+
+type ConnectionBuilder = auto::Builder<TokioExecutor>;
+
+const LATE_CONNECTION_GRACE: Duration = Duration::from_millis(200);
+
+fn spawn_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    permit: Option<OwnedSemaphorePermit>,
+    router: &Router,
+    builder: &Arc<ConnectionBuilder>,
+    graceful: &GracefulShutdown,
+    options: &ServeOptions,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = router
+        .clone()
+        .map_request(move |mut request: axum::http::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+    let service = TowerToHyperService::new(service);
+    let builder = Arc::clone(builder);
+    let watcher = graceful.watcher();
+    let tls = options.tls.clone();
+    tokio::spawn(async move {
+        let _permit = permit;
+        match tls {
+            None => {
+                let connection =
+                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                log_connection_end(watcher.watch(connection.into_owned()).await, peer);
+            }
+            Some(acceptor) => {
+                let Some(tls_stream) = tls_handshake(&acceptor, stream, peer).await else {
+                    return;
+                };
+                let connection =
+                    builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
+                log_connection_end(watcher.watch(connection.into_owned()).await, peer);
+            }
+        }
+    });
 }
 
 async fn tls_handshake(

@@ -369,6 +369,11 @@ fn sigterm_drains_an_in_flight_request() {
         .send()
         .unwrap();
     assert_eq!(ready.status(), 503, "readiness turns 503 while draining");
+    assert_eq!(
+        ready.headers()["connection"],
+        "close",
+        "keep-alive connections are closed while draining"
+    );
     let ready_body: Value = ready.json().unwrap();
     assert_eq!(ready_body["reason"], "draining");
     assert!(

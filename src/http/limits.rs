@@ -177,6 +177,24 @@ pub async fn request_deadline(
     }
 }
 
+/// While draining, every response asks the client (or proxy) to close its
+/// connection, so nothing is sent on a keep-alive connection that is about
+/// to close.
+pub async fn close_when_draining(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    if state.health.is_draining() {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
 pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let (Some(limiter), Some(ClientIp(ip))) = (
         &state.request_limiter,

@@ -125,6 +125,10 @@ pub fn build_router(state: AppState) -> Router {
         ));
     }
     router
+        .layer(from_fn_with_state(
+            state.clone(),
+            limits::close_when_draining,
+        ))
         .layer(from_fn(observe::access_log))
         .layer(from_fn_with_state(state.clone(), limits::client_ip))
         .layer(from_fn(observe::request_id))
