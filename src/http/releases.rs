@@ -360,14 +360,7 @@ fn build_file(
     single: bool,
     errors: &mut FieldErrors,
 ) -> Option<Artifact> {
-    // The single-file form keeps its historical field names in errors.
-    let name = |field: &str| -> String {
-        if single {
-            single_field_name(field).to_string()
-        } else {
-            format!("files[{index}].{field}")
-        }
-    };
+    let name = |field: &str| file_field(single, index, field);
     let kind = match file.kind.as_deref() {
         Some(k) => ArtifactKind::parse(k).filter(|k| single || *k != ArtifactKind::Other),
         None => ArtifactKind::from_url(&file.url),
@@ -477,13 +470,7 @@ const SPARKLE_KINDS: [ArtifactKind; 3] = [ArtifactKind::Zip, ArtifactKind::Dmg, 
 /// without the file: presence, key id, algorithm and signed version.
 fn check_signatures(release: &Release, keys: &SigningKeys, single: bool, errors: &mut FieldErrors) {
     for (index, file) in release.files.iter().enumerate() {
-        let field = |name: &str| {
-            if single {
-                name.to_string()
-            } else {
-                format!("files[{index}].{name}")
-            }
-        };
+        let field = |name: &str| file_field(single, index, name);
         if let Some(key) = &keys.tauri {
             match &file.signature {
                 Some(sig) => {
@@ -601,7 +588,7 @@ fn build_release(
         let Some(file) = file else { continue };
         if built[..index].iter().flatten().any(|f| f.kind == file.kind) {
             errors.add(
-                format!("files[{index}].kind"),
+                file_field(single, index, "kind"),
                 format!(
                     "`{}` is listed twice; a release has one file per kind",
                     file.kind.as_str()
@@ -739,12 +726,7 @@ async fn register_release(
         if !problems.is_empty() {
             let mut errors = FieldErrors::default();
             for (index, field, message) in problems {
-                let field = if single {
-                    single_field_name(&field).to_string()
-                } else {
-                    format!("files[{index}].{field}")
-                };
-                errors.add(field, message);
+                errors.add(file_field(single, index, &field), message);
             }
             tracing::warn!(event = "security_audit", action = "release_verification_failed", %app_id, version = %release.version(), key_name = %principal.name);
             return Err(ApiError::validation(errors));
@@ -822,14 +804,19 @@ async fn delete_release(
     }))
 }
 
-/// The single-file form's name for a file field.
-fn single_field_name(field: &str) -> &str {
+/// The name a file field's error is reported under: `files[<index>].<field>`,
+/// or, for the single-file form, its historical field names.
+fn file_field(single: bool, index: usize, field: &str) -> String {
+    if !single {
+        return format!("files[{index}].{field}");
+    }
     match field {
         "url" => "download_url",
         "size" => "file_size",
         "sha256" | "sha512" => "checksum",
         other => other,
     }
+    .to_string()
 }
 
 /// The release named by a path, with platform and architecture aliases accepted.

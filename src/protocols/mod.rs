@@ -17,7 +17,11 @@ use axum::response::{IntoResponse, Response};
 use semver::Version;
 
 use crate::app::AppState;
-use crate::domain::{Application, DEFAULT_CHANNEL, parse_channel, parse_version};
+use std::sync::Arc;
+
+use crate::domain::{
+    Application, ArtifactKind, DEFAULT_CHANNEL, Release, parse_channel, parse_version,
+};
 use crate::http::error::ApiError;
 use crate::http::extract::valid_app_id;
 
@@ -84,10 +88,32 @@ fn rfc3339(at: &chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// NuGet package names as Squirrel.Windows and Velopack expect them.
-fn nupkg_name(package_id: &str, version: &Version, delta: bool) -> String {
-    let kind = if delta { "delta" } else { "full" };
-    format!("{package_id}-{version}-{kind}.nupkg")
+/// The two NuGet package kinds (Squirrel.Windows, Velopack) and the suffix
+/// their file names carry.
+const PACKAGES: [(ArtifactKind, &str); 2] = [
+    (ArtifactKind::Nupkg, "full"),
+    (ArtifactKind::NupkgDelta, "delta"),
+];
+
+/// `<id>-<version>-full.nupkg` or `-delta.nupkg`.
+fn nupkg_name(package_id: &str, version: &str, suffix: &str) -> String {
+    format!("{package_id}-{version}-{suffix}.nupkg")
+}
+
+/// The URL behind a package name a feed handed out: the good release whose
+/// version (as `version_name` writes it) and kind the name ends with.
+fn package_url(
+    releases: &[Arc<Release>],
+    file: &str,
+    version_name: impl Fn(&Version) -> Option<String>,
+) -> Option<String> {
+    releases.iter().filter(|r| !r.yanked).find_map(|release| {
+        let version = version_name(release.version())?;
+        let (kind, _) = PACKAGES
+            .iter()
+            .find(|(_, suffix)| file.ends_with(&format!("-{version}-{suffix}.nupkg")))?;
+        release.file_of(&[*kind]).map(|f| f.url.clone())
+    })
 }
 
 /// The version as Squirrel.Windows reads it from a package name (NuGet v2:
@@ -118,39 +144,16 @@ fn package_id(requested: Option<&str>, app_id: &str) -> String {
         .to_string()
 }
 
-/// Splits `<id>-<version>-full.nupkg` / `-delta.nupkg` into (version, delta).
-fn parse_nupkg_name(file: &str) -> Option<(Version, bool)> {
-    let (stem, delta) = if let Some(stem) = file.strip_suffix("-full.nupkg") {
-        (stem, false)
-    } else {
-        (file.strip_suffix("-delta.nupkg")?, true)
-    };
-    stem.match_indices('-')
-        .find_map(|(at, _)| Version::parse(&stem[at + 1..]).ok())
-        .map(|v| (v, delta))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn nupkg_names_round_trip() {
-        for (id, version, delta) in [
-            ("my-app", "1.2.3", false),
-            ("App", "2.0.0-beta.1", true),
-            ("a.b-c", "10.0.1-rc-2", false),
-        ] {
-            let version = Version::parse(version).unwrap();
-            let name = nupkg_name(id, &version, delta);
-            assert_eq!(parse_nupkg_name(&name), Some((version, delta)), "{name}");
-        }
-        assert_eq!(parse_nupkg_name("App-1.0.0.zip"), None);
+    fn squirrel_versions() {
         let squirrel = |v: &str| squirrel_version(&Version::parse(v).unwrap());
         assert_eq!(squirrel("1.2.0").as_deref(), Some("1.2.0"));
         assert_eq!(squirrel("1.2.0-beta.1").as_deref(), Some("1.2.0-beta-1"));
         assert_eq!(squirrel("1.2.0+build.7").as_deref(), Some("1.2.0"));
         assert_eq!(squirrel("1.2.0-1"), None);
-        assert_eq!(parse_nupkg_name("App-full.nupkg"), None);
     }
 }

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use semver::Version;
 
 use super::{
-    allow_prerelease, application, channel, current_version, no_content, package_id, redirect,
-    rfc3339, squirrel_version, with_content_type,
+    PACKAGES, allow_prerelease, application, channel, current_version, no_content, nupkg_name,
+    package_id, package_url, redirect, rfc3339, squirrel_version, with_content_type,
 };
 use crate::app::AppState;
 use crate::domain::{
@@ -122,21 +122,11 @@ async fn feed(
         }
         "windows" if last.ends_with(".nupkg") => {
             let channels = channels_followed(&channel_name);
-            let url = state.registry.read(|c| {
-                c.track_releases(&app_id, "windows", architecture, Some(&channels))?
-                    .into_iter()
-                    .filter(|r| !r.yanked)
-                    .find_map(|r| {
-                        let version = squirrel_version(r.version())?;
-                        [
-                            (ArtifactKind::Nupkg, "full"),
-                            (ArtifactKind::NupkgDelta, "delta"),
-                        ]
-                        .into_iter()
-                        .find(|(_, kind)| last.ends_with(&format!("-{version}-{kind}.nupkg")))
-                        .and_then(|(kind, _)| r.file_of(&[kind]).map(|f| f.url.clone()))
-                    })
-            });
+            let releases = state
+                .registry
+                .read(|c| c.track_releases(&app_id, "windows", architecture, Some(&channels)))
+                .unwrap_or_default();
+            let url = package_url(&releases, &last, squirrel_version);
             match url {
                 Some(url) => Ok(redirect(&url)),
                 None => Err(ApiError::not_found(format!("no package named '{last}'"))),
@@ -170,17 +160,14 @@ fn releases_file(
         let Some(version) = squirrel_version(release.version()) else {
             continue;
         };
-        for (kind, label) in [
-            (ArtifactKind::Nupkg, "full"),
-            (ArtifactKind::NupkgDelta, "delta"),
-        ] {
+        for (kind, suffix) in PACKAGES {
             let Some(file) = release.file_of(&[kind]) else {
                 continue;
             };
             let Some(sha1) = &file.sha1 else {
                 continue;
             };
-            let name = format!("{package}-{version}-{label}.nupkg");
+            let name = nupkg_name(package, &version, suffix);
             lines.push_str(&format!(
                 "{} {name} {}",
                 sha1.to_ascii_uppercase(),

@@ -228,6 +228,8 @@ async fn static_manifest(
     for release in &at_newest {
         let os = release.key.platform.as_str();
         let arch = tauri_arch(&release.key.architecture);
+        // The file the dynamic endpoint gives a client that names no bundle.
+        let default_kind = signed_file(release, default_kinds(os)).map(|(f, _)| f.kind);
         for file in &release.files {
             let (Some(signature), Some(bundle)) = (&file.signature, tauri_bundle(file.kind)) else {
                 continue;
@@ -238,11 +240,7 @@ async fn static_manifest(
                 format: packager_format(file.kind),
             };
             platforms.insert(format!("{os}-{arch}-{bundle}"), entry());
-            if default_kinds(os).first() == Some(&file.kind)
-                || (os == "windows"
-                    && file.kind == ArtifactKind::Msi
-                    && release.file_of(&[ArtifactKind::Nsis]).is_none())
-            {
+            if default_kind == Some(file.kind) {
                 platforms.insert(format!("{os}-{arch}"), entry());
                 if os == "darwin" {
                     // cargo-packager names macOS `macos`.

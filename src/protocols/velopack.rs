@@ -12,7 +12,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    allow_prerelease, application, channel, nupkg_name, package_id, parse_nupkg_name, redirect,
+    PACKAGES, allow_prerelease, application, channel, nupkg_name, package_id, package_url, redirect,
 };
 use crate::app::AppState;
 use crate::domain::{
@@ -106,10 +106,7 @@ async fn feed_or_package(
             r.listable(&app, prerelease, local.as_ref())
                 && r.rollout.admits(&app_id, r.version(), install.as_deref())
         }) {
-            for (kind, delta, label) in [
-                (ArtifactKind::Nupkg, false, "Full"),
-                (ArtifactKind::NupkgDelta, true, "Delta"),
-            ] {
+            for (kind, suffix) in PACKAGES {
                 // Velopack checks SHA-256, else SHA-1: a package with neither is left out.
                 if let Some(file) = release
                     .file_of(&[kind])
@@ -118,8 +115,12 @@ async fn feed_or_package(
                     assets.push(Asset {
                         package_id: package.clone(),
                         version: release.version().to_string(),
-                        kind: label,
-                        file_name: nupkg_name(&package, release.version(), delta),
+                        kind: if kind == ArtifactKind::Nupkg {
+                            "Full"
+                        } else {
+                            "Delta"
+                        },
+                        file_name: nupkg_name(&package, &release.version().to_string(), suffix),
                         sha1: file.sha1.clone().unwrap_or_default().to_ascii_uppercase(),
                         sha256: file.sha256.clone().unwrap_or_default(),
                         size: file.size,
@@ -132,19 +133,11 @@ async fn feed_or_package(
         // An empty feed is Velopack's "nothing here" (RemoteIsEmpty).
         return Ok(Json(Feed { assets }).into_response());
     }
-    let url = parse_nupkg_name(&file).and_then(|(version, delta)| {
-        let kind = if delta {
-            ArtifactKind::NupkgDelta
-        } else {
-            ArtifactKind::Nupkg
-        };
-        state.registry.read(|c| {
-            c.track_releases(&app_id, platform, architecture, None)?
-                .into_iter()
-                .find(|r| r.version() == &version && !r.yanked)
-                .and_then(|r| r.file_of(&[kind]).map(|f| f.url.clone()))
-        })
-    });
+    let releases = state
+        .registry
+        .read(|c| c.track_releases(&app_id, platform, architecture, None))
+        .unwrap_or_default();
+    let url = package_url(&releases, &file, |v| Some(v.to_string()));
     match url {
         Some(url) => Ok(redirect(&url)),
         None => Err(ApiError::not_found(format!("no package named '{file}'"))),
