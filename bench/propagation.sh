@@ -22,8 +22,8 @@ DB="updater_bench"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/release/updater"
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 
 START_TS=$(date +%s)
 
@@ -64,16 +64,6 @@ pg() { # tool args...: a PostgreSQL client/server tool, as `postgres` when we ar
     fi
 }
 
-stop_pid() { # pid
-    local pid="$1"
-    [ -n "$pid" ] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -98,15 +88,6 @@ port_free "$PG_PORT" || die "port $PG_PORT is already in use (set BENCH_PG_PORT)
 for i in $(seq 0 $((REPLICAS - 1))); do
     port_free $((PORT + i)) || die "port $((PORT + i)) is already in use (set BENCH_PORT)"
 done
-
-wait_http() { # url what pid
-    for _ in $(seq 1 150); do
-        curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
-        kill -0 "$3" 2>/dev/null || { tail -n 20 "$4" >&2 2>/dev/null; die "$2 exited during startup"; }
-        sleep 0.2
-    done
-    die "$2 did not become ready at $1"
-}
 
 # --- PostgreSQL -------------------------------------------------------------
 PG_PASSWORD="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"

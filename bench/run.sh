@@ -26,8 +26,8 @@ ENDPOINTS="${BENCH_ENDPOINTS:-check=$CHECK_PATH tauri=/tauri/$APP/stable/linux/x
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/release/updater"
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 
 START_TS=$(date +%s)
 
@@ -58,16 +58,6 @@ WORK="$(mktemp -d -t updater-bench.XXXXXX)"
 UPDATER_PID=""
 NGINX_PID=""
 
-stop_pid() { # pid
-    local pid="$1"
-    [ -n "$pid" ] || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -128,15 +118,6 @@ run_wrk() { # url outfile
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
     fi
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$url" >"$out"
-}
-
-wait_http() { # url what pid
-    for _ in $(seq 1 150); do
-        curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
-        kill -0 "$3" 2>/dev/null || die "$2 exited during startup"
-        sleep 0.2
-    done
-    die "$2 did not become ready at $1"
 }
 
 start_updater() { # dir

@@ -64,6 +64,17 @@ async fn until_latest(base: &str, expected: Option<&str>) {
     }
 }
 
+async fn create_demo(base: &str) {
+    let created = send_json(
+        reqwest::Method::POST,
+        format!("{base}/api/v1/applications"),
+        ADMIN_KEY,
+        app_body("demo"),
+    )
+    .await;
+    assert_eq!(created, 201);
+}
+
 async fn register(base: &str, version: &str) -> u16 {
     send_json(
         reqwest::Method::POST,
@@ -84,14 +95,7 @@ async fn writes_on_one_replica_reach_the_others() {
     let b = replica(&url).await;
     let c = replica(&url).await;
 
-    let created = send_json(
-        reqwest::Method::POST,
-        format!("{}/api/v1/applications", a.base),
-        ADMIN_KEY,
-        app_body("demo"),
-    )
-    .await;
-    assert_eq!(created, 201);
+    create_demo(&a.base).await;
     assert_eq!(register(&a.base, "1.0.0").await, 201);
     until_latest(&b.base, Some("1.0.0")).await;
     until_latest(&c.base, Some("1.0.0")).await;
@@ -141,16 +145,7 @@ async fn a_lost_connection_reloads_the_whole_catalog() {
     };
     let url = cluster.database("resync");
     let a = replica(&url).await;
-    assert_eq!(
-        send_json(
-            reqwest::Method::POST,
-            format!("{}/api/v1/applications", a.base),
-            ADMIN_KEY,
-            app_body("demo")
-        )
-        .await,
-        201
-    );
+    create_demo(&a.base).await;
     assert_eq!(register(&a.base, "1.0.0").await, 201);
 
     // A row written behind the server's back sends no notification; only a
@@ -185,16 +180,7 @@ async fn a_database_outage_keeps_checks_answering_and_heals_itself() {
     let url = cluster.database("outage");
     let a = replica(&url).await;
     let b = replica(&url).await;
-    assert_eq!(
-        send_json(
-            reqwest::Method::POST,
-            format!("{}/api/v1/applications", a.base),
-            ADMIN_KEY,
-            app_body("demo")
-        )
-        .await,
-        201
-    );
+    create_demo(&a.base).await;
     assert_eq!(register(&a.base, "1.0.0").await, 201);
     until_latest(&b.base, Some("1.0.0")).await;
 
