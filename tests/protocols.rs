@@ -602,6 +602,37 @@ async fn verify_on_register_downloads_and_checks_every_file() {
 }
 
 #[tokio::test]
+async fn a_stalled_artifact_download_times_out_with_a_field_error() {
+    let mut settings = test_settings();
+    settings.security.artifact_verification.timeout = std::time::Duration::from_secs(1);
+    settings
+        .security
+        .artifact_verification
+        .allow_private_addresses = true;
+    let router = router_with(settings).await;
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stall = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    create_app(&router, "demo", json!({"verify_on_register": true})).await;
+    let reply = register(
+        &router,
+        "demo",
+        json!({"version": "1.0.0", "platform": "linux", "architecture": "amd64",
+               "files": [{"kind": "appimage", "url": format!("http://{addr}/a.AppImage"), "size": 1, "sha256": SHA256}]}),
+    )
+    .await;
+    let message = field_error(&reply, "files[0].url");
+    assert!(message.contains("did not finish within 1s"), "{message}");
+    stall.abort();
+}
+
+#[tokio::test]
 async fn verification_downloads_never_reach_internal_addresses() {
     // The default: only public addresses, so a write key cannot probe the
     // server's own network.
