@@ -1,13 +1,13 @@
 #![forbid(unsafe_code)]
 //! `updater`: a hardened, self-hosted software-update server.
 
+pub mod access;
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
 pub mod probe;
-pub mod protocols;
 pub mod registry;
 pub mod server;
 pub mod store;

@@ -5,6 +5,7 @@
 //! command line. Loading lives in [`load`]; rules that span keys in [`validate`].
 
 mod interpolate;
+mod key_digest;
 mod load;
 mod secret;
 mod validate;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use interpolate::Env;
+pub use key_digest::{KeyDigest, key_digest, parse_key_hash};
 pub use load::{ConfigError, LoadOptions, Loaded, load, load_server_only};
 pub use secret::Secret;
 

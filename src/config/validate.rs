@@ -229,10 +229,10 @@ fn validate_keys(
                         "{at}: the documented development keys are refused in production"
                     ));
                 }
-                crate::http::auth::digest(value)
+                super::key_digest(value)
             }
             (true, false) => {
-                match crate::http::auth::parse_key_hash(&key.key_hash) {
+                match super::parse_key_hash(&key.key_hash) {
                     Some(digest) => digest,
                     None => {
                         errors.push(format!("{at}: `key_hash` must be `sha256:` followed by 64 hexadecimal characters"));

@@ -14,12 +14,12 @@ use super::auth::{AdminAccess, Authorized, ReadAccess, WriteAccess};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, valid_app_id};
 use super::pagination::{PageInfo, Paging};
-use crate::app::AppState;
 use crate::domain::signing::{SparklePublicKey, TauriPublicKey};
 use crate::domain::validate::{
     FieldErrors, MAX_NAME_LEN, MAX_TEXT_LEN, check_application_id, check_text,
 };
 use crate::domain::{Application, ApplicationConfig, parse_platform, parse_version};
+use crate::http::AppState;
 use crate::registry::WriteError;
 
 pub fn router() -> OpenApiRouter<AppState> {

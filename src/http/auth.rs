@@ -1,122 +1,18 @@
-//! Bearer API keys. Keys are held as SHA-256 digests and compared in constant
-//! time against every configured key, so neither timing nor length leaks.
+//! The authentication extractors: the bearer key checked against
+//! [`crate::access::ApiKeys`], the needed permission, the lock-out, and the
+//! log line and counter for every failure.
 
-use std::collections::BTreeSet;
 use std::marker::PhantomData;
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
 use super::limits::ClientIp;
-use crate::app::AppState;
-use crate::config::{ApiKeySettings, Permission};
-
-pub type KeyDigest = [u8; 32];
-
-pub fn digest(key: &str) -> KeyDigest {
-    Sha256::digest(key.as_bytes()).into()
-}
-
-/// Parses `sha256:<64 hex>`.
-pub fn parse_key_hash(value: &str) -> Option<KeyDigest> {
-    let hex_part = value.strip_prefix("sha256:")?;
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(hex_part, &mut out).ok()?;
-    Some(out)
-}
-
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub name: String,
-    pub permissions: BTreeSet<Permission>,
-}
-
-impl Principal {
-    /// `read` < `write` < `admin` are cumulative; `monitor` stands apart and
-    /// `admin` includes it.
-    pub fn allows(&self, needed: Permission) -> bool {
-        let has = |p| self.permissions.contains(&p);
-        match needed {
-            Permission::Read => {
-                has(Permission::Read) || has(Permission::Write) || has(Permission::Admin)
-            }
-            Permission::Write => has(Permission::Write) || has(Permission::Admin),
-            Permission::Admin => has(Permission::Admin),
-            Permission::Monitor => has(Permission::Monitor) || has(Permission::Admin),
-        }
-    }
-}
-
-struct KeyEntry {
-    digest: KeyDigest,
-    principal: Principal,
-}
-
-pub struct ApiKeys {
-    entries: Vec<KeyEntry>,
-}
-
-impl ApiKeys {
-    /// Built from validated settings: every entry has exactly one of `key` or `key_hash`.
-    pub fn from_settings(keys: &[ApiKeySettings]) -> Self {
-        let entries = keys
-            .iter()
-            .filter_map(|k| {
-                let digest = if k.key.is_empty() {
-                    parse_key_hash(&k.key_hash)?
-                } else {
-                    digest(k.key.expose())
-                };
-                Some(KeyEntry {
-                    digest,
-                    principal: Principal {
-                        name: k.name.clone(),
-                        permissions: k.permissions.iter().copied().collect(),
-                    },
-                })
-            })
-            .collect();
-        Self { entries }
-    }
-
-    fn find(&self, presented: &str) -> Option<&Principal> {
-        let presented = digest(presented);
-        let mut found = None;
-        for entry in &self.entries {
-            if bool::from(entry.digest.ct_eq(&presented)) {
-                found = Some(&entry.principal);
-            }
-        }
-        found
-    }
-}
-
-/// Why a request did not authenticate.
-enum Failure {
-    Missing,
-    Malformed,
-    Unknown,
-}
-
-fn authenticate(parts: &Parts, keys: &ApiKeys) -> Result<Principal, Failure> {
-    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-        return Err(Failure::Missing);
-    };
-    let value = value.to_str().map_err(|_| Failure::Malformed)?;
-    let (scheme, token) = value.split_once(' ').ok_or(Failure::Malformed)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(Failure::Malformed);
-    }
-    let token = token.trim();
-    if token.is_empty() || token.len() > 512 {
-        return Err(Failure::Malformed);
-    }
-    keys.find(token).cloned().ok_or(Failure::Unknown)
-}
+use super::state::AppState;
+use crate::access::{AuthFailure, Principal};
+use crate::config::Permission;
 
 fn client_ip(parts: &Parts) -> std::net::IpAddr {
     parts
@@ -165,21 +61,24 @@ fn identify(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     if let Some(wait) = state.lockout.locked_for(ip) {
         return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
     }
-    let failure = match authenticate(parts, &state.keys) {
+    let failure = match state
+        .keys
+        .authenticate(parts.headers.get(header::AUTHORIZATION))
+    {
         Ok(principal) => return Ok(principal),
         Err(failure) => failure,
     };
     let (reason, message) = match failure {
-        Failure::Missing => ("missing", "Authorization required"),
-        Failure::Malformed => (
+        AuthFailure::Missing => ("missing", "Authorization required"),
+        AuthFailure::Malformed => (
             "malformed",
             "Invalid authorization format; use `Authorization: Bearer <key>`",
         ),
-        Failure::Unknown => ("invalid_key", "Invalid API key"),
+        AuthFailure::Unknown => ("invalid_key", "Invalid API key"),
     };
     tracing::warn!(event = "auth_failure", reason, route = route(parts), client_ip = %ip, "authentication failed");
     metrics::counter!("updater_auth_failures_total", "reason" => reason).increment(1);
-    if !matches!(failure, Failure::Missing)
+    if !matches!(failure, AuthFailure::Missing)
         && let Some(wait) = state.lockout.record_failure(ip)
     {
         tracing::warn!(event = "auth_lockout", client_ip = %ip, seconds = wait.as_secs(), "too many failed authentications");

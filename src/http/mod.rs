@@ -9,8 +9,12 @@ pub mod health;
 pub mod limits;
 pub mod observe;
 pub mod pagination;
+pub mod protocols;
 pub mod releases;
+mod state;
 pub mod updates;
+
+pub use state::{AppState, HealthState, StoreStatus};
 
 use std::sync::Arc;
 
@@ -28,7 +32,6 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use auth::{Authorized, MonitorAccess};
 use error::ApiError;
 
@@ -88,7 +91,7 @@ pub fn build_router(state: AppState) -> Router {
     ));
     let server = &state.settings.server;
     let mut router = router
-        .merge(crate::protocols::router())
+        .merge(protocols::router())
         .fallback(not_found)
         .layer(axum::Extension(document))
         .layer(CatchPanicLayer::custom(error::panic_response))

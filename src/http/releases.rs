@@ -14,7 +14,6 @@ use super::auth::{AdminAccess, Authorized, ReadAccess, WriteAccess};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, parse_target, valid_app_id};
 use super::pagination::{PageInfo, Paging};
-use crate::app::AppState;
 use crate::domain::signing::{EdSignature, MinisignSignature, SparklePublicKey, TauriPublicKey};
 use crate::domain::validate::{
     FieldErrors, MAX_SIGNATURE_LEN, MAX_TEXT_LEN, check_checksum, check_download_url,
@@ -25,6 +24,7 @@ use crate::domain::{
     ReleaseKey, ReleaseSortField, Rollout, normalize_platform, parse_architecture, parse_channel,
     parse_platform, parse_version,
 };
+use crate::http::AppState;
 use crate::registry::WriteError;
 use crate::verify::SigningKeys;
 

@@ -14,9 +14,9 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, install_id, parse_target, valid_app_id};
-use crate::app::AppState;
 use crate::domain::validate::FieldErrors;
 use crate::domain::{Release, UpdateDecision, UpdateQuery, parse_version};
+use crate::http::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

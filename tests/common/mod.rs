@@ -14,8 +14,8 @@ use axum::http::{Request, Response};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
-use updater::app::AppState;
 use updater::config::{ApiKeySettings, Permission, Secret, Settings, StorageType};
+use updater::http::AppState;
 use updater::registry::Registry;
 use updater::store::MemoryStore;
 

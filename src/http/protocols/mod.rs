@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use semver::Version;
 
-use crate::app::AppState;
+use crate::http::AppState;
 use std::sync::Arc;
 
 use crate::domain::{

@@ -10,10 +10,10 @@ use chrono::{DateTime, Utc};
 use quick_xml::escape::escape;
 
 use super::{application, with_content_type};
-use crate::app::AppState;
 use crate::domain::{
     ArtifactKind, DEFAULT_CHANNEL, Release, normalize_architecture, normalize_platform,
 };
+use crate::http::AppState;
 use crate::http::error::ApiError;
 
 pub fn router() -> axum::Router<AppState> {

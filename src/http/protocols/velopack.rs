@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 use super::{
     PACKAGES, allow_prerelease, application, channel, nupkg_name, package_id, package_url, redirect,
 };
-use crate::app::AppState;
 use crate::domain::{
     ArtifactKind, DEFAULT_CHANNEL, channels_followed, normalize_architecture, normalize_platform,
     parse_version,
 };
+use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiQuery, install_id};
 

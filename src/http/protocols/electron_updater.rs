@@ -14,11 +14,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::{allow_prerelease, application, channel, with_content_type};
-use crate::app::AppState;
 use crate::domain::rollout::electron_staging_admits;
 use crate::domain::{
     ArtifactKind, Catalog, DEFAULT_CHANNEL, Release, channels_followed, normalize_architecture,
 };
+use crate::http::AppState;
 use crate::http::error::ApiError;
 
 pub fn router() -> axum::Router<AppState> {

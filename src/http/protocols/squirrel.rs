@@ -18,11 +18,11 @@ use super::{
     PACKAGES, allow_prerelease, application, channel, current_version, no_content, nupkg_name,
     package_id, package_url, redirect, rfc3339, squirrel_version, with_content_type,
 };
-use crate::app::AppState;
 use crate::domain::{
     Application, ArtifactKind, UpdateQuery, channels_followed, normalize_architecture,
     normalize_platform, parse_version,
 };
+use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiQuery, install_id};
 

@@ -17,13 +17,13 @@ use serde::{Deserialize, Serialize};
 use super::{
     allow_prerelease, application, channel, current_version, no_content, rfc3339, tauri_arch,
 };
-use crate::app::AppState;
 use crate::domain::platform::ARCHITECTURES;
 use crate::domain::signing::tauri_signature_field;
 use crate::domain::{
     Artifact, ArtifactKind, Release, UpdateQuery, channels_followed, normalize_architecture,
     normalize_platform,
 };
+use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiQuery, install_id};
 

@@ -1,0 +1,14 @@
+//! Who is asking and how much they may ask: the API key table and the
+//! principals it yields, the client address behind trusted proxies, request
+//! rate limits and the lock-out after failed authentications.
+//!
+//! No web-framework types here: `http::auth` and `http::limits` are the
+//! extractors and middleware that call into this layer.
+
+mod client_ip;
+mod keys;
+mod limits;
+
+pub use client_ip::ClientIpResolver;
+pub use keys::{ApiKeys, AuthFailure, Principal};
+pub use limits::{AuthLockout, RequestLimiter};
