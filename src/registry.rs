@@ -8,21 +8,39 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
+use crate::domain::validate::FieldErrors;
 use crate::domain::{Application, Catalog, Change, Release, ReleaseKey};
 use crate::store::{Store, StoreError};
 
+/// Why a write did not happen. Each variant names what it is about, so the
+/// HTTP layer writes every message once.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("application not found")]
-    ApplicationNotFound,
-    #[error("release not found")]
-    ReleaseNotFound,
-    #[error("already exists")]
-    Conflict,
-    #[error("application has {0} release(s)")]
-    HasReleases(usize),
+    #[error("application `{0}` not found")]
+    ApplicationNotFound(String),
+    #[error("release `{}` not found", .0.id())]
+    ReleaseNotFound(ReleaseKey),
+    #[error("application `{0}` already exists")]
+    ApplicationExists(String),
+    #[error("release `{}` already exists", .0.id())]
+    ReleaseExists(ReleaseKey),
+    #[error("application `{application_id}` has {count} release(s)")]
+    HasReleases {
+        application_id: String,
+        count: usize,
+    },
+    #[error("invalid change")]
+    Invalid(FieldErrors),
     #[error(transparent)]
     Store(StoreError),
+}
+
+/// What a store `Conflict` or `NotFound` means for the write that got it.
+enum Subject<'a> {
+    Application(&'a str),
+    /// A release being added: `NotFound` means its application is gone.
+    NewRelease(&'a ReleaseKey),
+    Release(&'a ReleaseKey),
 }
 
 pub struct Registry {
@@ -74,49 +92,53 @@ impl Registry {
     pub async fn create_application(&self, app: Application) -> Result<(), WriteError> {
         let _guard = self.writes.lock().await;
         if self.read(|c| c.application(&app.id).is_some()) {
-            return Err(WriteError::Conflict);
+            return Err(WriteError::ApplicationExists(app.id));
         }
         self.store
             .insert_application(&app)
             .await
-            .map_err(|e| store_error("insert_application", e))?;
+            .map_err(|e| store_error("insert_application", Subject::Application(&app.id), e))?;
         self.apply(Change::ApplicationUpserted(app));
         Ok(())
     }
 
-    /// Applies `edit` to the current application and stores the result.
-    pub async fn update_application<E>(
+    /// Applies `edit` to the current application and stores the result;
+    /// an edit that finds problems stores nothing.
+    pub async fn update_application(
         &self,
         id: &str,
-        edit: impl FnOnce(&mut Application) -> Result<(), E>,
-    ) -> Result<Result<Application, E>, WriteError> {
+        edit: impl FnOnce(&mut Application) -> Result<(), FieldErrors>,
+    ) -> Result<Application, WriteError> {
         let _guard = self.writes.lock().await;
         let Some(mut app) = self.read(|c| c.application(id).cloned()) else {
-            return Err(WriteError::ApplicationNotFound);
+            return Err(WriteError::ApplicationNotFound(id.to_string()));
         };
-        if let Err(e) = edit(&mut app) {
-            return Ok(Err(e));
-        }
+        edit(&mut app).map_err(WriteError::Invalid)?;
         self.store
             .update_application(&app)
             .await
-            .map_err(|e| store_error("update_application", e))?;
+            .map_err(|e| store_error("update_application", Subject::Application(id), e))?;
         self.apply(Change::ApplicationUpserted(app.clone()));
-        Ok(Ok(app))
+        Ok(app)
     }
 
     pub async fn delete_application(&self, id: &str, force: bool) -> Result<(), WriteError> {
         let _guard = self.writes.lock().await;
         let releases = self.read(|c| c.application(id).map(|_| c.release_count(id)));
         match releases {
-            None => return Err(WriteError::ApplicationNotFound),
-            Some(n) if n > 0 && !force => return Err(WriteError::HasReleases(n)),
+            None => return Err(WriteError::ApplicationNotFound(id.to_string())),
+            Some(count) if count > 0 && !force => {
+                return Err(WriteError::HasReleases {
+                    application_id: id.to_string(),
+                    count,
+                });
+            }
             Some(_) => {}
         }
         self.store
             .delete_application(id)
             .await
-            .map_err(|e| store_error("delete_application", e))?;
+            .map_err(|e| store_error("delete_application", Subject::Application(id), e))?;
         self.apply(Change::ApplicationDeleted(id.to_string()));
         Ok(())
     }
@@ -130,15 +152,17 @@ impl Registry {
             )
         });
         if !known {
-            return Err(WriteError::ApplicationNotFound);
+            return Err(WriteError::ApplicationNotFound(
+                release.key.application_id.clone(),
+            ));
         }
         if exists {
-            return Err(WriteError::Conflict);
+            return Err(WriteError::ReleaseExists(release.key));
         }
         self.store
             .insert_release(&release)
             .await
-            .map_err(|e| store_error("insert_release", e))?;
+            .map_err(|e| store_error("insert_release", Subject::NewRelease(&release.key), e))?;
         self.apply(Change::ReleaseUpserted(release));
         Ok(())
     }
@@ -151,12 +175,13 @@ impl Registry {
     ) -> Result<Release, WriteError> {
         let _guard = self.writes.lock().await;
         let current = self.read(|c| c.release(key));
-        let mut release = Release::clone(current.ok_or(WriteError::ReleaseNotFound)?.as_ref());
+        let current = current.ok_or_else(|| WriteError::ReleaseNotFound(key.clone()))?;
+        let mut release = Release::clone(current.as_ref());
         edit(&mut release);
         self.store
             .update_release(&release)
             .await
-            .map_err(|e| store_error("update_release", e))?;
+            .map_err(|e| store_error("update_release", Subject::Release(key), e))?;
         self.apply(Change::ReleaseUpserted(release.clone()));
         Ok(release)
     }
@@ -164,22 +189,36 @@ impl Registry {
     pub async fn delete_release(&self, key: &ReleaseKey) -> Result<(), WriteError> {
         let _guard = self.writes.lock().await;
         if self.read(|c| c.release(key)).is_none() {
-            return Err(WriteError::ReleaseNotFound);
+            return Err(WriteError::ReleaseNotFound(key.clone()));
         }
         self.store
             .delete_release(key)
             .await
-            .map_err(|e| store_error("delete_release", e))?;
+            .map_err(|e| store_error("delete_release", Subject::Release(key), e))?;
         self.apply(Change::ReleaseDeleted(key.clone()));
         Ok(())
     }
 }
 
-fn store_error(operation: &'static str, error: StoreError) -> WriteError {
-    match error {
-        StoreError::Conflict => WriteError::Conflict,
-        StoreError::NotFound => WriteError::ApplicationNotFound,
-        other => {
+/// A store error as the write's outcome: a conflict or a missing row is
+/// about the write's own subject (the catalog and the store disagreed, e.g.
+/// another replica got there first); anything else is the store's failure.
+fn store_error(operation: &'static str, subject: Subject<'_>, error: StoreError) -> WriteError {
+    match (error, subject) {
+        (StoreError::Conflict, Subject::Application(id)) => {
+            WriteError::ApplicationExists(id.to_string())
+        }
+        (StoreError::Conflict, Subject::NewRelease(key) | Subject::Release(key)) => {
+            WriteError::ReleaseExists(key.clone())
+        }
+        (StoreError::NotFound, Subject::Application(id)) => {
+            WriteError::ApplicationNotFound(id.to_string())
+        }
+        (StoreError::NotFound, Subject::NewRelease(key)) => {
+            WriteError::ApplicationNotFound(key.application_id.clone())
+        }
+        (StoreError::NotFound, Subject::Release(key)) => WriteError::ReleaseNotFound(key.clone()),
+        (other, _) => {
             metrics::counter!("updater_store_errors_total", "operation" => operation).increment(1);
             WriteError::Store(other)
         }

@@ -11,18 +11,11 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::config::ArtifactVerificationSettings;
-use crate::domain::signing::{EdSignature, MinisignSignature, SparklePublicKey, TauriPublicKey};
+use crate::domain::signing::{EdSignature, MinisignSignature, SigningKeys};
 use crate::domain::validate::check_download_url;
 use crate::domain::{Artifact, Release};
 
 const MAX_REDIRECTS: usize = 5;
-
-/// The signing keys a release's files are checked against.
-#[derive(Default)]
-pub struct SigningKeys {
-    pub tauri: Option<TauriPublicKey>,
-    pub sparkle: Option<SparklePublicKey>,
-}
 
 pub struct Downloader {
     client: reqwest::Client,

@@ -25,7 +25,7 @@ fn application(id: &str) -> Application {
         platforms: vec!["linux".into(), "darwin".into()],
         config: ApplicationConfig {
             allow_prerelease: true,
-            min_version: Some("1.0.0".into()),
+            min_version: Some("1.0.0".parse().unwrap()),
             custom_fields: BTreeMap::from([("team".into(), "desktop".into())]),
             ..Default::default()
         },

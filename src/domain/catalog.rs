@@ -95,6 +95,15 @@ pub enum UpdateDecision {
     },
 }
 
+/// The newest release of a track, as `Catalog::latest` finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Latest {
+    UnknownApplication,
+    /// The application exists but the track has no eligible release.
+    NoRelease,
+    Release(Arc<Release>),
+}
+
 /// What a client protocol offers one install.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Offer {
@@ -280,8 +289,8 @@ impl Catalog {
             return Some(UpdateDecision::NoUpdate);
         };
         let allow_prerelease = query.allow_prerelease || app.config.allow_prerelease;
-        let upper = match app.max_version() {
-            Some(max) => Bound::Included(max),
+        let upper = match &app.config.max_version {
+            Some(max) => Bound::Included(max.clone()),
             None => Bound::Unbounded,
         };
         let lower = Bound::Excluded(query.current_version.clone());
@@ -319,8 +328,10 @@ impl Catalog {
             .next()
             .is_some();
         let below_min = app
-            .min_version()
-            .is_some_and(|min| query.current_version < &min);
+            .config
+            .min_version
+            .as_ref()
+            .is_some_and(|min| query.current_version < min);
         Some(UpdateDecision::Update {
             release: Arc::clone(release),
             required: skipped_required || below_min || app.config.required_update,
@@ -331,8 +342,8 @@ impl Catalog {
     /// `stable` is also offered newer `stable` releases; the higher offer
     /// wins. An install running a yanked release with nothing newer to go to
     /// is offered the newest good release below it, marked as a rollback.
-    /// `None` when the application is unknown.
-    pub fn offer(&self, app_id: &str, query: &UpdateQuery<'_>) -> Option<Option<Offer>> {
+    /// `None` when there is nothing to offer (or the application is unknown).
+    pub fn offer(&self, app_id: &str, query: &UpdateQuery<'_>) -> Option<Offer> {
         let channels = channels_followed(query.channel);
         let mut best: Option<Offer> = None;
         for channel in &channels {
@@ -354,7 +365,7 @@ impl Catalog {
             }
         }
         if best.is_some() {
-            return Some(best);
+            return best;
         }
         let entry = self.apps.get(app_id)?;
         let allow_prerelease = query.allow_prerelease || entry.app.config.allow_prerelease;
@@ -374,7 +385,7 @@ impl Catalog {
                 .is_some_and(|r| r.yanked)
         });
         if !running_yanked {
-            return Some(None);
+            return None;
         }
         let replacement = tracks
             .iter()
@@ -390,11 +401,11 @@ impl Catalog {
                     })
             })
             .max_by(|a, b| a.version().cmp(b.version()));
-        Some(replacement.map(|release| Offer {
+        replacement.map(|release| Offer {
             release: Arc::clone(release),
             required: true,
             rollback: true,
-        }))
+        })
     }
 
     /// Releases of one platform and architecture on the given channels (all
@@ -470,8 +481,7 @@ impl Catalog {
     }
 
     /// The newest release a client of this track may be offered, ignoring its
-    /// own version. `None` when the application is unknown; `Some(None)` when
-    /// the track has no eligible release.
+    /// own version.
     pub fn latest(
         &self,
         app_id: &str,
@@ -479,28 +489,29 @@ impl Catalog {
         architecture: &str,
         channel: &str,
         allow_prerelease: bool,
-    ) -> Option<Option<Arc<Release>>> {
-        let entry = self.apps.get(app_id)?;
+    ) -> Latest {
+        let Some(entry) = self.apps.get(app_id) else {
+            return Latest::UnknownApplication;
+        };
         let track_key = TrackKey {
             platform: platform.to_string(),
             architecture: architecture.to_string(),
             channel: channel.to_string(),
         };
         let allow_prerelease = allow_prerelease || entry.app.config.allow_prerelease;
-        let max = entry.app.max_version();
-        Some(entry.tracks.get(&track_key).and_then(|track| {
-            track
-                .by_version
-                .values()
-                .rev()
-                .find(|r| {
-                    (allow_prerelease || !r.is_prerelease())
-                        && !r.yanked
-                        && r.rollout.admits(app_id, r.version(), None)
-                        && max.as_ref().is_none_or(|m| r.version() <= m)
-                })
-                .cloned()
-        }))
+        let max = entry.app.config.max_version.as_ref();
+        let newest = entry.tracks.get(&track_key).and_then(|track| {
+            track.by_version.values().rev().find(|r| {
+                (allow_prerelease || !r.is_prerelease())
+                    && !r.yanked
+                    && r.rollout.admits(app_id, r.version(), None)
+                    && max.is_none_or(|m| r.version() <= m)
+            })
+        });
+        match newest {
+            Some(release) => Latest::Release(Arc::clone(release)),
+            None => Latest::NoRelease,
+        }
     }
 
     /// Filtered, sorted and paged releases of one application. Ties are broken

@@ -4,6 +4,7 @@ pub mod artifact;
 pub mod catalog;
 pub mod model;
 pub mod platform;
+pub mod register;
 pub mod rollout;
 pub mod signing;
 pub mod validate;
@@ -11,13 +12,13 @@ mod version;
 
 pub use artifact::{Artifact, ArtifactKind};
 pub use catalog::{
-    ApplicationStats, Catalog, Change, Offer, Page, ReleaseFilter, ReleaseSortField,
+    ApplicationStats, Catalog, Change, Latest, Offer, Page, ReleaseFilter, ReleaseSortField,
     UpdateDecision, UpdateQuery, channels_followed,
 };
 pub use model::{Application, ApplicationConfig, ChecksumType, Release, ReleaseKey};
 pub use platform::{
-    DEFAULT_CHANNEL, normalize_architecture, normalize_channel, normalize_platform,
-    parse_architecture, parse_channel, parse_platform,
+    DEFAULT_CHANNEL, Target, normalize_architecture, normalize_channel, normalize_platform,
+    parse_architecture, parse_channel, parse_platform, parse_target,
 };
 pub use rollout::Rollout;
 pub use version::parse_version;

@@ -11,7 +11,7 @@ use super::artifact::{Artifact, ArtifactKind};
 /// Per-application update policy. Unlike the Go service, these fields drive
 /// behaviour: `allow_prerelease`, `min_version`, `max_version` and
 /// `required_update` are applied by the update decision.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApplicationConfig {
     pub update_check_url: String,
@@ -21,9 +21,9 @@ pub struct ApplicationConfig {
     /// Every offered update is mandatory.
     pub required_update: bool,
     /// Clients below this version are told their update is required.
-    pub min_version: Option<String>,
+    pub min_version: Option<Version>,
     /// Releases above this version are never offered.
-    pub max_version: Option<String>,
+    pub max_version: Option<Version>,
     /// Offer pre-releases to every client of this application.
     pub allow_prerelease: bool,
     pub custom_fields: BTreeMap<String, String>,
@@ -52,24 +52,7 @@ pub struct Application {
     pub updated_at: DateTime<Utc>,
 }
 
-impl Application {
-    pub fn min_version(&self) -> Option<Version> {
-        self.config
-            .min_version
-            .as_deref()
-            .and_then(|v| super::parse_version(v).ok())
-    }
-
-    pub fn max_version(&self) -> Option<Version> {
-        self.config
-            .max_version
-            .as_deref()
-            .and_then(|v| super::parse_version(v).ok())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChecksumType {
     Sha256,
     Sha512,
@@ -167,7 +150,11 @@ impl Release {
             && !self.rollout.paused
             && self.rollout.percentage > 0
             && (allow_prerelease || app.config.allow_prerelease || !self.is_prerelease())
-            && app.max_version().is_none_or(|max| self.version() <= &max)
+            && app
+                .config
+                .max_version
+                .as_ref()
+                .is_none_or(|max| self.version() <= max)
             && current.is_none_or(|c| self.minimum_version.as_ref().is_none_or(|min| c >= min))
     }
 

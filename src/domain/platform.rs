@@ -1,5 +1,7 @@
 //! Platform and architecture names, with the aliases real clients send.
 
+use super::validate::FieldErrors;
+
 /// Platforms the service knows (the Go service's set).
 pub const PLATFORMS: [&str; 5] = ["windows", "linux", "darwin", "android", "ios"];
 /// Architectures the service knows (Go's `GOARCH` names).
@@ -66,6 +68,37 @@ pub fn parse_architecture(input: &str) -> Result<&'static str, String> {
 pub fn parse_channel(input: &str) -> Result<String, String> {
     normalize_channel(input)
         .ok_or_else(|| "must be 1-32 characters of letters, digits, '-', '_' or '.'".to_string())
+}
+
+/// A client's target, normalised.
+pub struct Target {
+    pub platform: &'static str,
+    pub architecture: &'static str,
+    pub channel: String,
+}
+
+/// Normalises platform, architecture and channel (default `stable`), adding
+/// a field error for each one that is not valid.
+pub fn parse_target(
+    platform: &str,
+    architecture: &str,
+    channel: Option<&str>,
+    errors: &mut FieldErrors,
+) -> Option<Target> {
+    let platform = parse_platform(platform)
+        .map_err(|e| errors.add("platform", e))
+        .ok();
+    let architecture = parse_architecture(architecture)
+        .map_err(|e| errors.add("architecture", e))
+        .ok();
+    let channel = parse_channel(channel.unwrap_or(DEFAULT_CHANNEL))
+        .map_err(|e| errors.add("channel", e))
+        .ok();
+    Some(Target {
+        platform: platform?,
+        architecture: architecture?,
+        channel: channel?,
+    })
 }
 
 #[cfg(test)]

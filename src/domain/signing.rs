@@ -8,6 +8,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use semver::Version;
 
+use super::ApplicationConfig;
+
 /// A Tauri updater public key as `tauri.conf.json` holds it: base64 of the
 /// minisign public key file. The file's text itself, or the bare `RW…` key
 /// line, are accepted too.
@@ -168,5 +170,28 @@ pub fn tauri_signature_field(stored: &str) -> String {
         stored.to_string()
     } else {
         STANDARD.encode(stored)
+    }
+}
+
+/// The signing keys a release's files are checked against.
+#[derive(Default)]
+pub struct SigningKeys {
+    pub tauri: Option<TauriPublicKey>,
+    pub sparkle: Option<SparklePublicKey>,
+}
+
+impl SigningKeys {
+    /// The application's keys, parsed (they were validated when stored).
+    pub fn of(config: &ApplicationConfig) -> Self {
+        Self {
+            tauri: config
+                .tauri_public_key
+                .as_deref()
+                .and_then(|k| TauriPublicKey::parse(k).ok()),
+            sparkle: config
+                .sparkle_public_key
+                .as_deref()
+                .and_then(|k| SparklePublicKey::parse(k).ok()),
+        }
     }
 }

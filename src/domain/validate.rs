@@ -5,7 +5,9 @@ use std::net::IpAddr;
 
 use url::Url;
 
-use super::model::ChecksumType;
+use super::model::{ApplicationConfig, ChecksumType};
+use super::signing::{SparklePublicKey, TauriPublicKey};
+use super::{parse_platform, parse_version};
 
 /// Field path → what is wrong with it.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -159,6 +161,156 @@ pub fn check_metadata(metadata: &BTreeMap<String, String>) -> Result<(), String>
             .map_err(|e| format!("value of `{}` {e}", key.escape_debug()))?;
     }
     Ok(())
+}
+
+/// An application's config as the client wrote it, before any check.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationConfigDraft {
+    pub update_check_url: String,
+    pub auto_update: bool,
+    pub update_interval: i64,
+    pub required_update: bool,
+    pub min_version: Option<String>,
+    pub max_version: Option<String>,
+    pub allow_prerelease: bool,
+    pub custom_fields: BTreeMap<String, String>,
+    pub notification_url: String,
+    pub analytics_enabled: bool,
+    pub tauri_public_key: Option<String>,
+    pub sparkle_public_key: Option<String>,
+    pub verify_on_register: bool,
+}
+
+impl From<&ApplicationConfig> for ApplicationConfigDraft {
+    fn from(config: &ApplicationConfig) -> Self {
+        Self {
+            update_check_url: config.update_check_url.clone(),
+            auto_update: config.auto_update,
+            update_interval: config.update_interval,
+            required_update: config.required_update,
+            min_version: config.min_version.as_ref().map(ToString::to_string),
+            max_version: config.max_version.as_ref().map(ToString::to_string),
+            allow_prerelease: config.allow_prerelease,
+            custom_fields: config.custom_fields.clone(),
+            notification_url: config.notification_url.clone(),
+            analytics_enabled: config.analytics_enabled,
+            tauri_public_key: config.tauri_public_key.clone(),
+            sparkle_public_key: config.sparkle_public_key.clone(),
+            verify_on_register: config.verify_on_register,
+        }
+    }
+}
+
+/// Checks a config draft, reporting every problem under `config.<field>`.
+/// Versions are parsed once here; an empty version or key clears it.
+pub fn check_config(draft: ApplicationConfigDraft, errors: &mut FieldErrors) -> ApplicationConfig {
+    if draft.update_interval < 0 {
+        errors.add("config.update_interval", "must not be negative");
+    }
+    let mut version = |field: &str, value: Option<String>| {
+        let value = value.filter(|v| !v.trim().is_empty())?;
+        parse_version(&value).map_err(|e| errors.add(field, e)).ok()
+    };
+    let min_version = version("config.min_version", draft.min_version);
+    let max_version = version("config.max_version", draft.max_version);
+    if let (Some(min), Some(max)) = (&min_version, &max_version)
+        && min > max
+    {
+        errors.add(
+            "config.min_version",
+            "must not be greater than config.max_version",
+        );
+    }
+    for (field, url) in [
+        ("config.update_check_url", &draft.update_check_url),
+        ("config.notification_url", &draft.notification_url),
+    ] {
+        if !url.is_empty() && !Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            errors.add(field, "must be an http or https URL");
+        }
+    }
+    if let Err(e) = check_metadata(&draft.custom_fields) {
+        errors.add("config.custom_fields", e);
+    }
+    let tauri_public_key = check_public_key(
+        "config.tauri_public_key",
+        draft.tauri_public_key,
+        |k| TauriPublicKey::parse(k).map(drop),
+        errors,
+    );
+    let sparkle_public_key = check_public_key(
+        "config.sparkle_public_key",
+        draft.sparkle_public_key,
+        |k| SparklePublicKey::parse(k).map(drop),
+        errors,
+    );
+    ApplicationConfig {
+        update_check_url: draft.update_check_url,
+        auto_update: draft.auto_update,
+        update_interval: draft.update_interval,
+        required_update: draft.required_update,
+        min_version,
+        max_version,
+        allow_prerelease: draft.allow_prerelease,
+        custom_fields: draft.custom_fields,
+        notification_url: draft.notification_url,
+        analytics_enabled: draft.analytics_enabled,
+        tauri_public_key,
+        sparkle_public_key,
+        verify_on_register: draft.verify_on_register,
+    }
+}
+
+const MAX_PUBLIC_KEY_LEN: usize = 4096;
+
+/// A signing key as given (an empty one clears it), if it parses.
+fn check_public_key(
+    field: &str,
+    value: Option<String>,
+    parse: impl Fn(&str) -> Result<(), String>,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let key = value.filter(|v| !v.trim().is_empty())?;
+    if key.len() > MAX_PUBLIC_KEY_LEN {
+        errors.add(
+            field,
+            format!("must be at most {MAX_PUBLIC_KEY_LEN} characters"),
+        );
+    } else if let Err(e) = parse(&key) {
+        errors.add(field, e);
+    }
+    Some(key)
+}
+
+pub fn check_name(name: &str, errors: &mut FieldErrors) {
+    if name.trim().is_empty() {
+        errors.add("name", "must not be empty");
+    } else if let Err(e) = check_text(name, MAX_NAME_LEN, false) {
+        errors.add("name", e);
+    }
+}
+
+pub fn check_description(description: &str, errors: &mut FieldErrors) {
+    if let Err(e) = check_text(description, MAX_TEXT_LEN, true) {
+        errors.add("description", e);
+    }
+}
+
+/// Platforms normalised and de-duplicated, in the order given.
+pub fn normalize_platforms(platforms: &[String], errors: &mut FieldErrors) -> Vec<String> {
+    if platforms.is_empty() {
+        errors.add("platforms", "must list at least one platform");
+    }
+    let mut normalized: Vec<String> = Vec::new();
+    for platform in platforms {
+        match parse_platform(platform) {
+            Ok(p) if !normalized.iter().any(|n| n == p) => normalized.push(p.to_string()),
+            Ok(_) => {}
+            Err(e) => errors.add("platforms", e),
+        }
+    }
+    normalized
 }
 
 #[cfg(test)]

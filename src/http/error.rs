@@ -1,9 +1,12 @@
 //! The one error type handlers return, and the JSON envelope every error
 //! response carries: `{error, message, code, details, timestamp, request_id}`.
-//! Internals go to the log; clients get a stable code and a readable message.
+//! Clients get a stable code and a readable message; an internal cause
+//! travels with the response as [`ErrorCause`] and the access log writes it
+//! once, with the request id.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
@@ -14,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::validate::FieldErrors;
+use crate::registry::WriteError;
+use crate::store::StoreError;
 
 tokio::task_local! {
     /// The id of the request being served, for error bodies and logs.
@@ -50,7 +55,13 @@ struct ErrorParts {
     message: String,
     details: BTreeMap<String, String>,
     headers: HeaderMap,
+    cause: Option<String>,
 }
+
+/// What went wrong inside, for the log only: a response extension the access
+/// log reads, never part of the body.
+#[derive(Debug, Clone)]
+pub struct ErrorCause(pub Arc<str>);
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
@@ -60,6 +71,7 @@ impl ApiError {
             message: message.into(),
             details: BTreeMap::new(),
             headers: HeaderMap::new(),
+            cause: None,
         }))
     }
 
@@ -139,15 +151,20 @@ impl ApiError {
         )
     }
 
-    /// A failure the client cannot fix. The cause is logged with the request
-    /// id; the client sees only a generic message and that id.
+    /// A failure the client cannot fix. The client sees only a generic
+    /// message and the request id; the cause goes to the access log.
     pub fn internal(cause: impl Display) -> Self {
-        tracing::error!(request_id = %current_request_id(), error = %cause, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL_ERROR",
             "internal server error",
         )
+        .with_cause(cause)
+    }
+
+    fn with_cause(mut self, cause: impl Display) -> Self {
+        self.0.cause = Some(cause.to_string());
+        self
     }
 
     pub fn status(&self) -> StatusCode {
@@ -168,19 +185,52 @@ impl IntoResponse for ApiError {
         };
         let mut response = (parts.status, Json(body)).into_response();
         response.headers_mut().extend(parts.headers);
+        if let Some(cause) = parts.cause {
+            response.extensions_mut().insert(ErrorCause(cause.into()));
+        }
         response
     }
 }
 
-impl From<crate::registry::WriteError> for ApiError {
-    fn from(error: crate::registry::WriteError) -> Self {
-        use crate::registry::WriteError;
+/// Every registry outcome's status, code and message, written once.
+impl From<WriteError> for ApiError {
+    fn from(error: WriteError) -> Self {
         match error {
-            WriteError::Store(crate::store::StoreError::Unavailable(cause)) => {
-                tracing::error!(request_id = %current_request_id(), error = %cause, "store unavailable");
-                ApiError::unavailable("storage is temporarily unavailable; retry later")
+            WriteError::ApplicationNotFound(id) => ApiError::application_not_found(&id),
+            WriteError::ReleaseNotFound(key) => {
+                ApiError::not_found(format!("release '{}' not found", key.id()))
             }
-            other => ApiError::internal(other),
+            WriteError::ApplicationExists(id) => {
+                ApiError::conflict(format!("application '{id}' already exists"))
+            }
+            WriteError::ReleaseExists(key) => ApiError::conflict(format!(
+                "release '{}' already exists (versions differing only in build metadata are the same release); releases are immutable (delete it first to replace it)",
+                key.id()
+            )),
+            WriteError::HasReleases {
+                application_id,
+                count,
+            } => ApiError::conflict(format!(
+                "application '{application_id}' has {count} release(s); delete them first or pass ?force=true"
+            )),
+            WriteError::Invalid(errors) => ApiError::validation(errors),
+            WriteError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// A store failure: 503 while the store cannot be reached (the client may
+/// retry), otherwise a 500. The cause is logged, never sent.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(cause) => {
+                ApiError::unavailable("storage is temporarily unavailable; retry later")
+                    .with_cause(format_args!("store unavailable: {cause}"))
+            }
+            other @ (StoreError::Conflict | StoreError::NotFound | StoreError::Corrupt(_)) => {
+                ApiError::internal(other)
+            }
         }
     }
 }

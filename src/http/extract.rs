@@ -10,7 +10,6 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::domain::validate::{FieldErrors, check_application_id};
-use crate::domain::{DEFAULT_CHANNEL, parse_architecture, parse_channel, parse_platform};
 
 pub struct ApiJson<T>(pub T);
 
@@ -135,35 +134,4 @@ pub fn install_id(
             "must be 1-128 characters of letters, digits, '-', '_', '.' or ':'",
         ))
     }
-}
-
-/// A client's target, normalised.
-pub struct Target {
-    pub platform: &'static str,
-    pub architecture: &'static str,
-    pub channel: String,
-}
-
-/// Normalises platform, architecture and channel (default `stable`), adding
-/// a field error for each one that is not valid.
-pub fn parse_target(
-    platform: &str,
-    architecture: &str,
-    channel: Option<&str>,
-    errors: &mut FieldErrors,
-) -> Option<Target> {
-    let platform = parse_platform(platform)
-        .map_err(|e| errors.add("platform", e))
-        .ok();
-    let architecture = parse_architecture(architecture)
-        .map_err(|e| errors.add("architecture", e))
-        .ok();
-    let channel = parse_channel(channel.unwrap_or(DEFAULT_CHANNEL))
-        .map_err(|e| errors.add("channel", e))
-        .ok();
-    Some(Target {
-        platform: platform?,
-        architecture: architecture?,
-        channel: channel?,
-    })
 }

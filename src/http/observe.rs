@@ -8,7 +8,7 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::error::REQUEST_ID;
+use super::error::{ErrorCause, REQUEST_ID};
 use super::limits::ClientIp;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -69,7 +69,9 @@ pub async fn access_log(request: Request, next: Next) -> Response {
 
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let client_ip = client_ip.map(|ip| ip.to_string()).unwrap_or_default();
-    if is_probe(&route) {
+    if let Some(ErrorCause(cause)) = response.extensions().get::<ErrorCause>() {
+        tracing::error!(target: "updater::access", %request_id, %method, %route, status, latency_ms, %client_ip, error = %cause, "request failed");
+    } else if is_probe(&route) {
         tracing::debug!(target: "updater::access", %request_id, %method, %route, status, latency_ms, %client_ip, "request");
     } else {
         tracing::info!(target: "updater::access", %request_id, %method, %route, status, latency_ms, %client_ip, "request");

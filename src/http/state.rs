@@ -79,7 +79,7 @@ pub struct StoreStatus {
 }
 
 impl HealthState {
-    pub fn new() -> Self {
+    fn new() -> Self {
         Self {
             started: Instant::now(),
             draining: AtomicBool::new(false),

@@ -13,9 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery, install_id, parse_target, valid_app_id};
+use super::extract::{ApiJson, ApiQuery, install_id, valid_app_id};
 use crate::domain::validate::FieldErrors;
-use crate::domain::{Release, UpdateDecision, UpdateQuery, parse_version};
+use crate::domain::{Latest, Release, UpdateDecision, UpdateQuery, parse_target, parse_version};
 use crate::http::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -321,14 +321,14 @@ fn latest(
         )
     });
     let release = match found {
-        None => return Err(ApiError::application_not_found(app_id)),
-        Some(None) => {
+        Latest::UnknownApplication => return Err(ApiError::application_not_found(app_id)),
+        Latest::NoRelease => {
             return Err(ApiError::not_found(format!(
                 "application '{app_id}' has no release for {}/{} on channel '{}'",
                 target.platform, target.architecture, target.channel
             )));
         }
-        Some(Some(release)) => release,
+        Latest::Release(release) => release,
     };
     let required = release.required;
     Ok(LatestVersionResponse {

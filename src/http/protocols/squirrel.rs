@@ -82,7 +82,7 @@ async fn feed(
                 install_id: install.as_deref(),
             };
             // Squirrel.Mac installs whatever a 200 names, so a rollback works.
-            let offer = state.registry.read(|c| c.offer(&app_id, &query)).flatten();
+            let offer = state.registry.read(|c| c.offer(&app_id, &query));
             let Some((offer, file)) = offer.and_then(|o| {
                 let file = o.release.file_of(&[ArtifactKind::Zip])?.clone();
                 Some((o, file))

@@ -160,7 +160,7 @@ async fn dynamic(
         allow_prerelease: allow_prerelease(&channel_name, Some(&current)),
         install_id: install.as_deref(),
     };
-    let Some(offer) = state.registry.read(|c| c.offer(&app_id, &query)).flatten() else {
+    let Some(offer) = state.registry.read(|c| c.offer(&app_id, &query)) else {
         return Ok(no_content());
     };
     let Some((file, signature)) = signed_file(&offer.release, &kinds) else {
