@@ -2,13 +2,15 @@
 //! [`crate::domain::Catalog`]; the store is written through and read in full
 //! only at start.
 
+mod json;
 mod memory;
 mod postgres;
+mod rows;
 mod sqlite;
 
 use async_trait::async_trait;
 
-use crate::domain::{Application, Artifact, Change, Release, ReleaseKey, parse_version};
+use crate::domain::{Application, Change, Release, ReleaseKey};
 
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
@@ -24,6 +26,43 @@ pub enum StoreError {
     Unavailable(String),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        use sqlx::Error;
+        match &e {
+            Error::Database(db) if db.is_unique_violation() => Self::Conflict,
+            // A release whose application does not exist.
+            Error::Database(db) if db.is_foreign_key_violation() => Self::NotFound,
+            Error::RowNotFound => Self::NotFound,
+            Error::ColumnDecode { .. }
+            | Error::ColumnNotFound(_)
+            | Error::ColumnIndexOutOfBounds { .. }
+            | Error::Decode(_)
+            | Error::TypeNotFound { .. } => Self::Corrupt(e.to_string()),
+            // Pool timeouts, I/O, TLS, protocol errors, a closed pool, SQLite
+            // still busy or locked after its busy timeout, and any other
+            // database error: the database cannot serve this now.
+            _ => Self::Unavailable(describe(&e)),
+        }
+    }
+}
+
+/// An sqlx error's message, except a configuration error's: the driver may
+/// quote part of the password in it (PostgreSQL's SASLprep).
+fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Configuration(_) => "invalid connection settings".into(),
+        other => other.to_string(),
+    }
+}
+
+/// JSON columns: encoding cannot fail, so an error is a bad stored value.
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Corrupt(e.to_string())
+    }
 }
 
 /// Everything the store holds, read once at start to build the catalog.
@@ -67,24 +106,4 @@ pub trait Store: Send + Sync + 'static {
     async fn next_event(&self) -> Option<StoreEvent> {
         None
     }
-}
-
-/// A JSON column.
-fn decode_json<T: serde::de::DeserializeOwned>(text: String) -> Result<T, StoreError> {
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// A release's `files` column, which is never empty.
-fn decode_files(text: String, version: &str) -> Result<Vec<Artifact>, StoreError> {
-    let files: Vec<Artifact> = decode_json(text)?;
-    if files.is_empty() {
-        return Err(StoreError::Corrupt(format!(
-            "release `{version}` has no files"
-        )));
-    }
-    Ok(files)
-}
-
-fn decode_version(text: &str) -> Result<semver::Version, StoreError> {
-    parse_version(text).map_err(StoreError::Corrupt)
 }

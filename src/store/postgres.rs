@@ -2,16 +2,16 @@
 //! rustls when the URL's `sslmode` asks for TLS; migrations are embedded and
 //! run under PostgreSQL's advisory lock, so replicas may start together.
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Row, query};
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
+use sqlx::{query, query_as};
 
-use super::{Snapshot, Store, StoreError, StoreEvent, decode_files, decode_json, decode_version};
+use super::rows::{DbApplication, DbRelease, decode_version};
+use super::{Snapshot, Store, StoreError, StoreEvent, describe};
 use crate::config::PostgresSettings;
-use crate::domain::{Application, Change, Release, ReleaseKey, Rollout};
+use crate::domain::{Application, Change, Release, ReleaseKey};
 
 /// The channel every write notifies, in the write's own transaction, so a
 /// notification is delivered only for a committed change.
@@ -36,12 +36,14 @@ impl PostgresStore {
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("connecting to PostgreSQL: {e}")))?;
+            .map_err(|e| {
+                StoreError::Unavailable(format!("connecting to PostgreSQL: {}", describe(&e)))
+            })?;
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migrating PostgreSQL: {e}")))?;
-        let listener = subscribe(&pool).await.map_err(unavailable)?;
+        let listener = subscribe(&pool).await?;
         Ok(Self {
             pool,
             listener: tokio::sync::Mutex::new(Some(listener)),
@@ -54,21 +56,16 @@ impl PostgresStore {
         statement: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
         notice: String,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let affected = statement
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?
-            .rows_affected();
+        let mut tx = self.pool.begin().await?;
+        let affected = statement.execute(&mut *tx).await?.rows_affected();
         if affected > 0 {
             query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
                 .bind(notice)
                 .execute(&mut *tx)
-                .await
-                .map_err(unavailable)?;
+                .await?;
         }
-        tx.commit().await.map_err(unavailable)?;
+        tx.commit().await?;
         Ok(affected)
     }
 
@@ -76,18 +73,17 @@ impl PostgresStore {
     async fn fetch(&self, notice: &str) -> Result<Change, StoreError> {
         match Notice::parse(notice)? {
             Notice::Application(id) => {
-                let row = query("SELECT * FROM applications WHERE id = $1")
+                let row = query_as::<_, DbApplication>("SELECT * FROM applications WHERE id = $1")
                     .bind(&id)
                     .fetch_optional(&self.pool)
-                    .await
-                    .map_err(unavailable)?;
+                    .await?;
                 Ok(match row {
-                    Some(row) => Change::ApplicationUpserted(application_from_row(&row)?),
+                    Some(row) => Change::ApplicationUpserted(row.try_into()?),
                     None => Change::ApplicationDeleted(id),
                 })
             }
             Notice::Release(key) => {
-                let row = query(
+                let row = query_as::<_, DbRelease>(
                     "SELECT * FROM releases WHERE application_id = $1 AND version = $2 AND platform = $3 AND architecture = $4",
                 )
                 .bind(&key.application_id)
@@ -95,10 +91,9 @@ impl PostgresStore {
                 .bind(&key.platform)
                 .bind(&key.architecture)
                 .fetch_optional(&self.pool)
-                .await
-                .map_err(unavailable)?;
+                .await?;
                 Ok(match row {
-                    Some(row) => Change::ReleaseUpserted(release_from_row(&row)?),
+                    Some(row) => Change::ReleaseUpserted(row.try_into()?),
                     None => Change::ReleaseDeleted(key),
                 })
             }
@@ -148,63 +143,6 @@ impl Notice {
     }
 }
 
-fn unavailable(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
-        _ => StoreError::Unavailable(e.to_string()),
-    }
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-fn application_from_row(row: &PgRow) -> Result<Application, StoreError> {
-    Ok(Application {
-        id: row.try_get("id").map_err(corrupt)?,
-        name: row.try_get("name").map_err(corrupt)?,
-        description: row.try_get("description").map_err(corrupt)?,
-        platforms: decode_json(row.try_get("platforms").map_err(corrupt)?)?,
-        config: decode_json(row.try_get("config").map_err(corrupt)?)?,
-        created_at: row
-            .try_get::<DateTime<Utc>, _>("created_at")
-            .map_err(corrupt)?,
-        updated_at: row
-            .try_get::<DateTime<Utc>, _>("updated_at")
-            .map_err(corrupt)?,
-    })
-}
-
-fn release_from_row(row: &PgRow) -> Result<Release, StoreError> {
-    let version: String = row.try_get("version").map_err(corrupt)?;
-    let minimum: Option<String> = row.try_get("minimum_version").map_err(corrupt)?;
-    let percentage: i16 = row.try_get("rollout_percentage").map_err(corrupt)?;
-    Ok(Release {
-        files: decode_files(row.try_get("files").map_err(corrupt)?, &version)?,
-        key: ReleaseKey {
-            application_id: row.try_get("application_id").map_err(corrupt)?,
-            version: decode_version(&version)?,
-            platform: row.try_get("platform").map_err(corrupt)?,
-            architecture: row.try_get("architecture").map_err(corrupt)?,
-        },
-        channel: row.try_get("channel").map_err(corrupt)?,
-        release_notes: row.try_get("release_notes").map_err(corrupt)?,
-        release_date: row.try_get("release_date").map_err(corrupt)?,
-        required: row.try_get("required").map_err(corrupt)?,
-        minimum_version: minimum.as_deref().map(decode_version).transpose()?,
-        minimum_system_version: row.try_get("minimum_system_version").map_err(corrupt)?,
-        metadata: decode_json(row.try_get("metadata").map_err(corrupt)?)?,
-        created_at: row.try_get("created_at").map_err(corrupt)?,
-        rollout: Rollout {
-            percentage: u8::try_from(percentage).map_err(corrupt)?,
-            paused: row.try_get("rollout_paused").map_err(corrupt)?,
-        },
-        yanked: row.try_get("yanked").map_err(corrupt)?,
-        yank_reason: row.try_get("yank_reason").map_err(corrupt)?,
-    })
-}
-
 #[async_trait]
 impl Store for PostgresStore {
     fn kind(&self) -> &'static str {
@@ -212,20 +150,19 @@ impl Store for PostgresStore {
     }
 
     async fn load(&self) -> Result<Snapshot, StoreError> {
-        let applications = query("SELECT * FROM applications ORDER BY id")
+        let applications = query_as::<_, DbApplication>("SELECT * FROM applications ORDER BY id")
             .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?
-            .iter()
-            .map(application_from_row)
+            .await?
+            .into_iter()
+            .map(Application::try_from)
             .collect::<Result<_, _>>()?;
-        let releases = query("SELECT * FROM releases ORDER BY application_id, created_at")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?
-            .iter()
-            .map(release_from_row)
-            .collect::<Result<_, _>>()?;
+        let releases =
+            query_as::<_, DbRelease>("SELECT * FROM releases ORDER BY application_id, created_at")
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(Release::try_from)
+                .collect::<Result<_, _>>()?;
         Ok(Snapshot {
             applications,
             releases,
@@ -233,32 +170,34 @@ impl Store for PostgresStore {
     }
 
     async fn insert_application(&self, app: &Application) -> Result<(), StoreError> {
+        let row = DbApplication::try_from(app)?;
         let statement = query(
             "INSERT INTO applications (id, name, description, platforms, config, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(&app.id)
-        .bind(&app.name)
-        .bind(&app.description)
-        .bind(serde_json::to_string(&app.platforms).map_err(corrupt)?)
-        .bind(serde_json::to_string(&app.config).map_err(corrupt)?)
-        .bind(app.created_at)
-        .bind(app.updated_at);
+        .bind(row.id)
+        .bind(row.name)
+        .bind(row.description)
+        .bind(row.platforms)
+        .bind(row.config)
+        .bind(row.created_at)
+        .bind(row.updated_at);
         self.write(statement, Notice::application(&app.id)).await?;
         Ok(())
     }
 
     async fn update_application(&self, app: &Application) -> Result<(), StoreError> {
+        let row = DbApplication::try_from(app)?;
         let statement = query(
             "UPDATE applications SET name = $1, description = $2, platforms = $3, config = $4, updated_at = $5 \
              WHERE id = $6",
         )
-        .bind(&app.name)
-        .bind(&app.description)
-        .bind(serde_json::to_string(&app.platforms).map_err(corrupt)?)
-        .bind(serde_json::to_string(&app.config).map_err(corrupt)?)
-        .bind(app.updated_at)
-        .bind(&app.id);
+        .bind(row.name)
+        .bind(row.description)
+        .bind(row.platforms)
+        .bind(row.config)
+        .bind(row.updated_at)
+        .bind(row.id);
         if self.write(statement, Notice::application(&app.id)).await? == 0 {
             return Err(StoreError::NotFound);
         }
@@ -274,29 +213,30 @@ impl Store for PostgresStore {
     }
 
     async fn insert_release(&self, release: &Release) -> Result<(), StoreError> {
+        let row = DbRelease::try_from(release)?;
         let statement = query(
             "INSERT INTO releases (application_id, version, platform, architecture, channel, files, \
              release_notes, release_date, required, minimum_version, minimum_system_version, metadata, \
              created_at, rollout_percentage, rollout_paused, yanked, yank_reason) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
-        .bind(&release.key.application_id)
-        .bind(release.key.version.to_string())
-        .bind(&release.key.platform)
-        .bind(&release.key.architecture)
-        .bind(&release.channel)
-        .bind(serde_json::to_string(&release.files).map_err(corrupt)?)
-        .bind(&release.release_notes)
-        .bind(release.release_date)
-        .bind(release.required)
-        .bind(release.minimum_version.as_ref().map(ToString::to_string))
-        .bind(&release.minimum_system_version)
-        .bind(serde_json::to_string(&release.metadata).map_err(corrupt)?)
-        .bind(release.created_at)
-        .bind(i16::from(release.rollout.percentage))
-        .bind(release.rollout.paused)
-        .bind(release.yanked)
-        .bind(&release.yank_reason);
+        .bind(row.application_id)
+        .bind(row.version)
+        .bind(row.platform)
+        .bind(row.architecture)
+        .bind(row.channel)
+        .bind(row.files)
+        .bind(row.release_notes)
+        .bind(row.release_date)
+        .bind(row.required)
+        .bind(row.minimum_version)
+        .bind(row.minimum_system_version)
+        .bind(row.metadata)
+        .bind(row.created_at)
+        .bind(row.rollout_percentage)
+        .bind(row.rollout_paused)
+        .bind(row.yanked)
+        .bind(row.yank_reason);
         self.write(statement, Notice::release(&release.key)).await?;
         Ok(())
     }
@@ -336,10 +276,7 @@ impl Store for PostgresStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 

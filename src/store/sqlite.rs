@@ -2,19 +2,17 @@
 //! so a write is on disk before the API acknowledges it.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, query};
+use sqlx::{query, query_as};
 
-use super::{Snapshot, Store, StoreError, decode_files, decode_json, decode_version};
-use crate::domain::{Application, Release, ReleaseKey, Rollout};
+use super::rows::{DbApplication, DbRelease};
+use super::{Snapshot, Store, StoreError, describe};
+use crate::domain::{Application, Release, ReleaseKey};
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -35,74 +33,15 @@ impl SqliteStore {
             .acquire_timeout(busy_timeout)
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("opening {}: {e}", path.display())))?;
+            .map_err(|e| {
+                StoreError::Unavailable(format!("opening {}: {}", path.display(), describe(&e)))
+            })?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migrating {}: {e}", path.display())))?;
         Ok(Self { pool })
     }
-}
-
-fn timestamp(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn parse_timestamp(raw: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_str(raw).map_err(|e| StoreError::Corrupt(format!("timestamp `{raw}`: {e}")))
-}
-
-fn unavailable(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
-        _ => StoreError::Unavailable(e.to_string()),
-    }
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
-
-fn application_from_row(row: &SqliteRow) -> Result<Application, StoreError> {
-    Ok(Application {
-        id: row.try_get("id").map_err(corrupt)?,
-        name: row.try_get("name").map_err(corrupt)?,
-        description: row.try_get("description").map_err(corrupt)?,
-        platforms: decode_json(row.try_get("platforms").map_err(corrupt)?)?,
-        config: decode_json(row.try_get("config").map_err(corrupt)?)?,
-        created_at: parse_timestamp(row.try_get("created_at").map_err(corrupt)?)?,
-        updated_at: parse_timestamp(row.try_get("updated_at").map_err(corrupt)?)?,
-    })
-}
-
-fn release_from_row(row: &SqliteRow) -> Result<Release, StoreError> {
-    let version: String = row.try_get("version").map_err(corrupt)?;
-    let minimum: Option<String> = row.try_get("minimum_version").map_err(corrupt)?;
-    let percentage: i64 = row.try_get("rollout_percentage").map_err(corrupt)?;
-    Ok(Release {
-        key: ReleaseKey {
-            application_id: row.try_get("application_id").map_err(corrupt)?,
-            version: decode_version(&version)?,
-            platform: row.try_get("platform").map_err(corrupt)?,
-            architecture: row.try_get("architecture").map_err(corrupt)?,
-        },
-        channel: row.try_get("channel").map_err(corrupt)?,
-        files: decode_files(row.try_get("files").map_err(corrupt)?, &version)?,
-        release_notes: row.try_get("release_notes").map_err(corrupt)?,
-        release_date: parse_timestamp(row.try_get("release_date").map_err(corrupt)?)?,
-        required: row.try_get("required").map_err(corrupt)?,
-        minimum_version: minimum.as_deref().map(decode_version).transpose()?,
-        minimum_system_version: row.try_get("minimum_system_version").map_err(corrupt)?,
-        metadata: decode_json(row.try_get("metadata").map_err(corrupt)?)?,
-        created_at: parse_timestamp(row.try_get("created_at").map_err(corrupt)?)?,
-        rollout: Rollout {
-            percentage: u8::try_from(percentage).map_err(corrupt)?,
-            paused: row.try_get("rollout_paused").map_err(corrupt)?,
-        },
-        yanked: row.try_get("yanked").map_err(corrupt)?,
-        yank_reason: row.try_get("yank_reason").map_err(corrupt)?,
-    })
 }
 
 #[async_trait]
@@ -112,20 +51,19 @@ impl Store for SqliteStore {
     }
 
     async fn load(&self) -> Result<Snapshot, StoreError> {
-        let applications = query("SELECT * FROM applications ORDER BY id")
+        let applications = query_as::<_, DbApplication>("SELECT * FROM applications ORDER BY id")
             .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?
-            .iter()
-            .map(application_from_row)
+            .await?
+            .into_iter()
+            .map(Application::try_from)
             .collect::<Result<_, _>>()?;
-        let releases = query("SELECT * FROM releases ORDER BY application_id, created_at")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?
-            .iter()
-            .map(release_from_row)
-            .collect::<Result<_, _>>()?;
+        let releases =
+            query_as::<_, DbRelease>("SELECT * FROM releases ORDER BY application_id, created_at")
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(Release::try_from)
+                .collect::<Result<_, _>>()?;
         Ok(Snapshot {
             applications,
             releases,
@@ -133,37 +71,37 @@ impl Store for SqliteStore {
     }
 
     async fn insert_application(&self, app: &Application) -> Result<(), StoreError> {
+        let row = DbApplication::try_from(app)?;
         query(
             "INSERT INTO applications (id, name, description, platforms, config, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(&app.id)
-        .bind(&app.name)
-        .bind(&app.description)
-        .bind(serde_json::to_string(&app.platforms).map_err(corrupt)?)
-        .bind(serde_json::to_string(&app.config).map_err(corrupt)?)
-        .bind(timestamp(&app.created_at))
-        .bind(timestamp(&app.updated_at))
+        .bind(row.id)
+        .bind(row.name)
+        .bind(row.description)
+        .bind(row.platforms)
+        .bind(row.config)
+        .bind(row.created_at)
+        .bind(row.updated_at)
         .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        .await?;
         Ok(())
     }
 
     async fn update_application(&self, app: &Application) -> Result<(), StoreError> {
+        let row = DbApplication::try_from(app)?;
         let result = query(
             "UPDATE applications SET name = ?, description = ?, platforms = ?, config = ?, updated_at = ? \
              WHERE id = ?",
         )
-        .bind(&app.name)
-        .bind(&app.description)
-        .bind(serde_json::to_string(&app.platforms).map_err(corrupt)?)
-        .bind(serde_json::to_string(&app.config).map_err(corrupt)?)
-        .bind(timestamp(&app.updated_at))
-        .bind(&app.id)
+        .bind(row.name)
+        .bind(row.description)
+        .bind(row.platforms)
+        .bind(row.config)
+        .bind(row.updated_at)
+        .bind(row.id)
         .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -174,8 +112,7 @@ impl Store for SqliteStore {
         let result = query("DELETE FROM applications WHERE id = ?")
             .bind(id)
             .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
+            .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -183,9 +120,12 @@ impl Store for SqliteStore {
     }
 
     async fn insert_release(&self, release: &Release) -> Result<(), StoreError> {
+        let row = DbRelease::try_from(release)?;
         let primary = release.primary_file();
         let (checksum, checksum_type) = release.primary_checksum();
-        let file_size = i64::try_from(primary.size).map_err(corrupt)?;
+        let file_size = i64::try_from(primary.size).map_err(|_| {
+            StoreError::Corrupt(format!("file size {} does not fit in SQLite", primary.size))
+        })?;
         query(
             "INSERT INTO releases (application_id, version, platform, architecture, channel, \
              download_url, checksum, checksum_type, file_size, release_notes, release_date, required, \
@@ -193,31 +133,30 @@ impl Store for SqliteStore {
              yanked, yank_reason, files, minimum_system_version) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(&release.key.application_id)
-        .bind(release.key.version.to_string())
-        .bind(&release.key.platform)
-        .bind(&release.key.architecture)
-        .bind(&release.channel)
+        .bind(row.application_id)
+        .bind(row.version)
+        .bind(row.platform)
+        .bind(row.architecture)
+        .bind(row.channel)
         .bind(&primary.url)
         .bind(checksum)
         .bind(checksum_type.as_str())
         .bind(file_size)
-        .bind(&release.release_notes)
-        .bind(timestamp(&release.release_date))
-        .bind(release.required)
-        .bind(release.minimum_version.as_ref().map(ToString::to_string))
-        .bind(serde_json::to_string(&release.metadata).map_err(corrupt)?)
+        .bind(row.release_notes)
+        .bind(row.release_date)
+        .bind(row.required)
+        .bind(row.minimum_version)
+        .bind(row.metadata)
         .bind(&primary.signature)
-        .bind(timestamp(&release.created_at))
-        .bind(i64::from(release.rollout.percentage))
-        .bind(release.rollout.paused)
-        .bind(release.yanked)
-        .bind(&release.yank_reason)
-        .bind(serde_json::to_string(&release.files).map_err(corrupt)?)
-        .bind(&release.minimum_system_version)
+        .bind(row.created_at)
+        .bind(row.rollout_percentage)
+        .bind(row.rollout_paused)
+        .bind(row.yanked)
+        .bind(row.yank_reason)
+        .bind(row.files)
+        .bind(row.minimum_system_version)
         .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        .await?;
         Ok(())
     }
 
@@ -227,7 +166,7 @@ impl Store for SqliteStore {
             "UPDATE releases SET rollout_percentage = ?, rollout_paused = ?, yanked = ?, yank_reason = ? \
              WHERE application_id = ? AND version = ? AND platform = ? AND architecture = ?",
         )
-        .bind(i64::from(release.rollout.percentage))
+        .bind(i16::from(release.rollout.percentage))
         .bind(release.rollout.paused)
         .bind(release.yanked)
         .bind(&release.yank_reason)
@@ -236,8 +175,7 @@ impl Store for SqliteStore {
         .bind(&key.platform)
         .bind(&key.architecture)
         .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -253,8 +191,7 @@ impl Store for SqliteStore {
         .bind(&key.platform)
         .bind(&key.architecture)
         .execute(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -262,10 +199,7 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
