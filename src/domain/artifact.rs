@@ -1,11 +1,8 @@
 //! The files a release ships: one per installer kind, each with its own URL,
 //! size, digests and optional signatures.
 
-use serde::{Deserialize, Serialize};
-
 /// Installer and package kinds the client protocols know.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ArtifactKind {
     Appimage,
     Deb,
@@ -93,30 +90,23 @@ impl ArtifactKind {
 }
 
 /// One downloadable file of a release.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
     pub kind: ArtifactKind,
     pub url: String,
     pub size: u64,
     /// Lowercase hex digests; at least one of SHA-256 and SHA-512 is present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha512: Option<String>,
     /// Squirrel.Windows `RELEASES` lines need SHA-1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha1: Option<String>,
     /// A minisign signature (Tauri, cargo-packager), stored verbatim as
     /// published: the `.sig` file's content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
     /// A Sparkle EdDSA (Ed25519) signature, base64.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ed_signature: Option<String>,
     /// electron-updater differential downloads.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blockmap_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blockmap_size: Option<u64>,
 }
 

@@ -4,15 +4,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use semver::Version;
-use serde::{Deserialize, Serialize};
 
 use super::artifact::{Artifact, ArtifactKind};
 
 /// Per-application update policy. Unlike the Go service, these fields drive
 /// behaviour: `allow_prerelease`, `min_version`, `max_version` and
 /// `required_update` are applied by the update decision.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ApplicationConfig {
     pub update_check_url: String,
     pub auto_update: bool,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
+use super::rows::decode_version;
 use crate::domain::{ApplicationConfig, Artifact, ArtifactKind};
 
 /// One element of a release's `files` column.
@@ -183,8 +184,8 @@ impl From<&ApplicationConfig> for StoredConfig {
             auto_update,
             update_interval,
             required_update,
-            min_version,
-            max_version,
+            min_version: min_version.map(|v| v.to_string()),
+            max_version: max_version.map(|v| v.to_string()),
             allow_prerelease,
             custom_fields,
             notification_url,
@@ -196,8 +197,10 @@ impl From<&ApplicationConfig> for StoredConfig {
     }
 }
 
-impl From<StoredConfig> for ApplicationConfig {
-    fn from(config: StoredConfig) -> Self {
+impl TryFrom<StoredConfig> for ApplicationConfig {
+    type Error = StoreError;
+
+    fn try_from(config: StoredConfig) -> Result<Self, StoreError> {
         let StoredConfig {
             update_check_url,
             auto_update,
@@ -213,13 +216,14 @@ impl From<StoredConfig> for ApplicationConfig {
             sparkle_public_key,
             verify_on_register,
         } = config;
-        Self {
+        let version = |v: Option<String>| v.as_deref().map(decode_version).transpose();
+        Ok(Self {
             update_check_url,
             auto_update,
             update_interval,
             required_update,
-            min_version,
-            max_version,
+            min_version: version(min_version)?,
+            max_version: version(max_version)?,
             allow_prerelease,
             custom_fields,
             notification_url,
@@ -227,7 +231,7 @@ impl From<StoredConfig> for ApplicationConfig {
             tauri_public_key,
             sparkle_public_key,
             verify_on_register,
-        }
+        })
     }
 }
 
@@ -252,7 +256,7 @@ pub(super) fn encode_config(config: &ApplicationConfig) -> Result<String, StoreE
 }
 
 pub(super) fn decode_config(text: &str) -> Result<ApplicationConfig, StoreError> {
-    Ok(serde_json::from_str::<StoredConfig>(text)?.into())
+    serde_json::from_str::<StoredConfig>(text)?.try_into()
 }
 
 /// An application's `platforms` column: a JSON array of strings.
@@ -366,7 +370,7 @@ mod tests {
     fn config_is_stored_in_the_pinned_format() {
         let config = ApplicationConfig {
             update_interval: 3600,
-            min_version: Some("1.0.0".into()),
+            min_version: Some("1.0.0".parse().unwrap()),
             allow_prerelease: true,
             custom_fields: BTreeMap::from([("team".into(), "desktop".into())]),
             tauri_public_key: Some("key".into()),
