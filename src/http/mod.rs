@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod limits;
+mod middleware;
 pub mod observe;
 pub mod pagination;
 pub mod protocols;
@@ -20,13 +21,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -89,75 +85,11 @@ pub fn build_router(state: AppState) -> Router {
             .to_pretty_json()
             .expect("the OpenAPI document serializes"),
     ));
-    let server = &state.settings.server;
-    let mut router = router
+    let router = router
         .merge(protocols::router())
         .fallback(not_found)
-        .layer(axum::Extension(document))
-        .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(from_fn_with_state(state.clone(), limits::request_deadline))
-        .layer(RequestBodyLimitLayer::new(server.max_body_bytes))
-        .layer(axum::extract::DefaultBodyLimit::max(server.max_body_bytes))
-        .layer(from_fn_with_state(state.clone(), limits::rate_limit))
-        .layer(from_fn(error::json_errors));
-    // Inside the header layers, so preflight answers carry them too.
-    if let Some(cors) = cors_layer(&server.cors.allowed_origins, server.cors.max_age) {
-        router = router.layer(cors);
-    }
-    router = router
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ));
-    if server.tls.enabled() {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        ));
-    }
-    router
-        .layer(from_fn_with_state(
-            state.clone(),
-            limits::close_when_draining,
-        ))
-        .layer(from_fn(observe::access_log))
-        .layer(from_fn_with_state(state.clone(), limits::client_ip))
-        .layer(from_fn(observe::request_id))
-        .with_state(state)
-}
-
-fn cors_layer(origins: &[String], max_age: std::time::Duration) -> Option<CorsLayer> {
-    if origins.is_empty() {
-        return None;
-    }
-    let origins: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
-    Some(
-        CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-            .allow_headers([
-                header::AUTHORIZATION,
-                header::CONTENT_TYPE,
-                HeaderName::from_static(observe::REQUEST_ID_HEADER),
-            ])
-            .expose_headers([HeaderName::from_static(observe::REQUEST_ID_HEADER)])
-            .max_age(max_age),
-    )
+        .layer(axum::Extension(document));
+    middleware::apply(router, &state).with_state(state)
 }
 
 async fn not_found() -> ApiError {
