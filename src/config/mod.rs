@@ -8,6 +8,7 @@ mod interpolate;
 mod key_digest;
 mod load;
 mod secret;
+mod tree;
 mod validate;
 
 use std::net::IpAddr;
@@ -206,19 +207,7 @@ impl Default for SqliteSettings {
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Permission {
     Read,

@@ -60,7 +60,28 @@ pub struct BuildInfo {
 pub struct AuthInfo {
     authentication_enabled: bool,
     api_key_name: String,
-    permissions: Vec<Permission>,
+    permissions: Vec<PermissionView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Permission)]
+#[serde(rename_all = "lowercase")]
+enum PermissionView {
+    Read,
+    Write,
+    Admin,
+    Monitor,
+}
+
+impl From<Permission> for PermissionView {
+    fn from(permission: Permission) -> Self {
+        match permission {
+            Permission::Read => Self::Read,
+            Permission::Write => Self::Write,
+            Permission::Admin => Self::Admin,
+            Permission::Monitor => Self::Monitor,
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -126,7 +147,12 @@ fn health_body(state: &AppState, parts: &Parts) -> HealthResponse {
     body.metrics = Some(AuthInfo {
         authentication_enabled: true,
         api_key_name: principal.name.clone(),
-        permissions: principal.permissions.iter().copied().collect(),
+        permissions: principal
+            .permissions
+            .iter()
+            .copied()
+            .map(PermissionView::from)
+            .collect(),
     });
     body
 }
