@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
-use super::rows::decode_version;
+use super::decode_version;
 use crate::domain::{ApplicationConfig, Artifact, ArtifactKind};
 
 /// One element of a release's `files` column.

@@ -107,3 +107,8 @@ pub trait Store: Send + Sync + 'static {
         None
     }
 }
+
+/// A version column or field.
+fn decode_version(text: &str) -> Result<semver::Version, StoreError> {
+    crate::domain::parse_version(text).map_err(StoreError::Corrupt)
+}

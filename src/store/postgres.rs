@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{query, query_as};
 
-use super::rows::{DbApplication, DbRelease, decode_version};
+use super::decode_version;
+use super::rows::{DbApplication, DbRelease};
 use super::{Snapshot, Store, StoreError, StoreEvent, describe};
 use crate::config::PostgresSettings;
 use crate::domain::{Application, Change, Release, ReleaseKey};

@@ -10,12 +10,12 @@ use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
 use sqlx::sqlite::{SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Encode, Postgres, Sqlite, Type};
 
-use super::StoreError;
+use super::{StoreError, decode_version};
 use super::json::{
     decode_config, decode_files, decode_metadata, decode_platforms, encode_config, encode_files,
     encode_metadata, encode_platforms,
 };
-use crate::domain::{Application, Release, ReleaseKey, Rollout, parse_version};
+use crate::domain::{Application, Release, ReleaseKey, Rollout};
 
 /// A point in time: TIMESTAMPTZ in PostgreSQL; in SQLite, RFC 3339 text
 /// with microseconds and `Z`.
@@ -76,10 +76,6 @@ impl<'r> Decode<'r, Postgres> for Timestamp {
     fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
         <DateTime<Utc> as Decode<Postgres>>::decode(value).map(Self)
     }
-}
-
-pub(super) fn decode_version(text: &str) -> Result<semver::Version, StoreError> {
-    parse_version(text).map_err(StoreError::Corrupt)
 }
 
 /// A row of `applications`; the JSON columns are text in both backends.
