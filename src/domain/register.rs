@@ -432,3 +432,86 @@ pub fn file_field(single: bool, index: usize, field: &str) -> String {
     }
     .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ApplicationConfig;
+
+    fn app() -> Application {
+        Application {
+            id: "desk".into(),
+            name: "Desk".into(),
+            description: String::new(),
+            platforms: vec!["linux".into()],
+            config: ApplicationConfig::default(),
+            created_at: crate::domain::now(),
+            updated_at: crate::domain::now(),
+        }
+    }
+
+    fn draft(version: &str) -> ReleaseDraft {
+        ReleaseDraft {
+            application_id: None,
+            version: version.into(),
+            platform: "Linux".into(),
+            architecture: "x86_64".into(),
+            channel: None,
+            download_url: Some("https://cdn.example.com/desk-1.0.0.AppImage".into()),
+            checksum: Some("A".repeat(64)),
+            checksum_type: None,
+            file_size: Some(10),
+            signature: None,
+            files: None,
+            release_notes: None,
+            release_date: None,
+            required: false,
+            minimum_version: None,
+            minimum_system_version: None,
+            metadata: None,
+            rollout_percentage: None,
+        }
+    }
+
+    #[test]
+    fn the_single_file_form_becomes_a_one_file_release() {
+        let release = build_release(&app(), draft("1.0.0"), false).unwrap();
+        assert_eq!(release.id(), "desk-1.0.0-linux-amd64");
+        assert_eq!(release.channel, "stable");
+        assert_eq!(release.files.len(), 1);
+        assert_eq!(release.files[0].kind, ArtifactKind::Appimage);
+        assert_eq!(release.files[0].sha256.as_deref(), Some(&*"a".repeat(64)));
+        assert_eq!(release.rollout.percentage, 100);
+    }
+
+    #[test]
+    fn every_problem_is_reported_under_the_field_sent() {
+        let mut bad = draft("one");
+        bad.platform = "darwin".into();
+        bad.download_url = Some("http://cdn.example.com/a".into());
+        bad.rollout_percentage = Some(101);
+        bad.files = Some(Vec::new());
+        let errors = build_release(&app(), bad, false).unwrap_err();
+        let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            [
+                "checksum",
+                "download_url",
+                "file_size",
+                "files",
+                "platform",
+                "rollout_percentage",
+                "version"
+            ]
+        );
+        assert!(errors.0["platform"].contains("does not list platform 'darwin'"));
+    }
+
+    #[test]
+    fn file_errors_use_the_form_s_field_names() {
+        assert_eq!(file_field(true, 0, "url"), "download_url");
+        assert_eq!(file_field(true, 0, "sha512"), "checksum");
+        assert_eq!(file_field(false, 2, "url"), "files[2].url");
+    }
+}

@@ -10,11 +10,11 @@ use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
 use sqlx::sqlite::{SqliteArgumentsBuffer, SqliteTypeInfo, SqliteValueRef};
 use sqlx::{Decode, Encode, Postgres, Sqlite, Type};
 
-use super::{StoreError, decode_version};
 use super::json::{
     decode_config, decode_files, decode_metadata, decode_platforms, encode_config, encode_files,
     encode_metadata, encode_platforms,
 };
+use super::{StoreError, decode_version};
 use crate::domain::{Application, Release, ReleaseKey, Rollout};
 
 /// A point in time: TIMESTAMPTZ in PostgreSQL; in SQLite, RFC 3339 text
