@@ -283,7 +283,7 @@ fn acknowledged_writes_survive_kill_9() {
 
     let server = ChildServer::spawn(dir.path(), port);
     let mut expected = acknowledged.clone();
-    expected.sort_by_key(|v| updater::domain::parse_version(v).unwrap());
+    expected.sort_by_key(|v| common::sut::parse_version(v).unwrap());
     assert_eq!(releases(&client, &server.base), expected);
 }
 
