@@ -11,7 +11,6 @@
 
 mod common;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
 use base64::Engine;
@@ -231,15 +230,24 @@ fn files(keys: &Keys, version: &str, platform: &str, arch: &str) -> Vec<Value> {
 /// Builds the request every snapshot sends: a fixed request id, and a key and
 /// JSON body when given.
 fn request(method: &str, uri: &str, key: Option<&str>, body: Option<Value>) -> Request<Body> {
-    let mut request = common::request(method, uri, key, body);
-    request
-        .headers_mut()
-        .insert("x-request-id", REQUEST_ID.parse().unwrap());
-    request
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("x-request-id", REQUEST_ID);
+    if let Some(key) = key {
+        builder = builder.header("authorization", format!("Bearer {key}"));
+    }
+    match body {
+        Some(body) => builder
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+        None => builder.body(Body::empty()).unwrap(),
+    }
 }
 
 /// Sends `request` and renders the exchange as the snapshot holds it.
-async fn exchange(router: &Router, request: Request<Body>) -> String {
+async fn exchange(app: &TestApp, request: Request<Body>) -> String {
     let mut line = format!("{} {}", request.method(), request.uri());
     for (name, value) in request.headers() {
         if !matches!(
@@ -249,7 +257,7 @@ async fn exchange(router: &Router, request: Request<Body>) -> String {
             line.push_str(&format!("\n{name}: {}", value.to_str().unwrap()));
         }
     }
-    let reply = send(router, request).await;
+    let reply = app.send(request).await;
     let content_type = reply
         .headers
         .get("content-type")
@@ -261,18 +269,18 @@ async fn exchange(router: &Router, request: Request<Body>) -> String {
     )
 }
 
-async fn get(router: &Router, uri: &str) -> String {
-    exchange(router, request("GET", uri, None, None)).await
+async fn get(app: &TestApp, uri: &str) -> String {
+    exchange(app, request("GET", uri, None, None)).await
 }
 
-async fn get_with(router: &Router, uri: &str, header: (&str, &str)) -> String {
+async fn get_with(app: &TestApp, uri: &str, header: (&str, &str)) -> String {
     let mut request = request("GET", uri, None, None);
     let (name, value) = header;
     request.headers_mut().insert(
         axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
         value.parse().unwrap(),
     );
-    exchange(router, request).await
+    exchange(app, request).await
 }
 
 /// The catalog's requests: the application, then every release, each on
@@ -324,13 +332,13 @@ fn catalog_requests() -> &'static [(&'static str, String, &'static str, Value)] 
 }
 
 /// A fresh server holding the catalog.
-async fn catalog() -> Router {
-    let router = router().await;
+async fn catalog() -> TestApp {
+    let app = TestApp::new().await;
     for (method, uri, key, body) in catalog_requests() {
-        let reply = call(&router, method, uri, Some(key), Some(body.clone())).await;
+        let reply = app.with_key(key).call(method, uri, Some(body)).await;
         assert!(reply.status < 300, "{method} {uri}: {}", reply.text);
     }
-    router
+    app
 }
 
 /// Plain GETs over the catalog: snapshot name, request.
@@ -389,28 +397,28 @@ const ERRORS: &[(&str, &str)] = &[
 ];
 
 /// Snapshots every GET of `cases`.
-async fn snapshot_gets(router: &Router, cases: &[(&str, &str)]) {
+async fn snapshot_gets(app: &TestApp, cases: &[(&str, &str)]) {
     for (name, uri) in cases {
-        assert_snapshot!(*name, get(router, uri).await);
+        assert_snapshot!(*name, get(app, uri).await);
     }
 }
 
 #[tokio::test]
 async fn openapi_document() {
-    let router = router().await;
-    assert_snapshot!("openapi", get(&router, "/api/v1/openapi.json").await);
+    let app = TestApp::new().await;
+    assert_snapshot!("openapi", get(&app, "/api/v1/openapi.json").await);
 }
 
 #[tokio::test]
 async fn tauri() {
     let _settings = settings().bind_to_scope();
-    let router = catalog().await;
-    snapshot_gets(&router, TAURI).await;
+    let app = catalog().await;
+    snapshot_gets(&app, TAURI).await;
     let staged = "/tauri/desk/stable/linux/x86_64/1.1.0";
-    let admitted = get_with(&router, staged, ("x-install-id", INSTALL_IN)).await;
+    let admitted = get_with(&app, staged, ("x-install-id", INSTALL_IN)).await;
     assert_snapshot!("tauri_dynamic_staged_install", admitted);
     // Nothing for an install without an id on the newest fully rolled-out release.
-    let none = call(&router, "GET", staged, None, None).await;
+    let none = app.anonymous().get(staged).await;
     assert_eq!((none.status, none.text.as_str()), (204, ""));
 }
 
@@ -423,10 +431,10 @@ async fn squirrel() {
 #[tokio::test]
 async fn electron_updater() {
     let _settings = settings().bind_to_scope();
-    let router = catalog().await;
-    snapshot_gets(&router, ELECTRON_UPDATER).await;
+    let app = catalog().await;
+    snapshot_gets(&app, ELECTRON_UPDATER).await;
     let uri = "/electron-updater/desk/latest-linux.yml";
-    let outside = get_with(&router, uri, ("x-user-staging-id", STAGING_OUT)).await;
+    let outside = get_with(&app, uri, ("x-user-staging-id", STAGING_OUT)).await;
     assert_snapshot!("electron_updater_latest_linux_outside_staging", outside);
 }
 
@@ -445,30 +453,30 @@ async fn velopack() {
 #[tokio::test]
 async fn json_api() {
     let _settings = settings().bind_to_scope();
-    let router = catalog().await;
-    snapshot_gets(&router, JSON_API).await;
+    let app = catalog().await;
+    snapshot_gets(&app, JSON_API).await;
     let uri = "/api/v1/updates/desk/releases?version=1.3.0&sort_by=platform&sort_order=asc";
-    let listing = exchange(&router, request("GET", uri, Some(READ_KEY), None)).await;
+    let listing = exchange(&app, request("GET", uri, Some(READ_KEY), None)).await;
     assert_snapshot!("api_release_listing_yanked", listing);
     let uri = "/api/v1/applications/desk";
-    let app = exchange(&router, request("GET", uri, Some(READ_KEY), None)).await;
-    assert_snapshot!("api_application", app);
+    let application = exchange(&app, request("GET", uri, Some(READ_KEY), None)).await;
+    assert_snapshot!("api_application", application);
     let single_file = json!({"version": "1.4.0", "platform": "linux", "architecture": "amd64",
         "download_url": "https://cdn.example.com/desk/1.4.0/desk-1.4.0.tar.gz",
         "checksum": SHA256, "file_size": 1024, "release_date": "2026-04-01T00:00:00Z"});
     let uri = "/api/v1/updates/desk/register";
     let registered = request("POST", uri, Some(WRITE_KEY), Some(single_file));
-    assert_snapshot!("api_register", exchange(&router, registered).await);
-    let app = Some(app_body("notes"));
-    let created = request("POST", "/api/v1/applications", Some(ADMIN_KEY), app);
-    assert_snapshot!("api_create_application", exchange(&router, created).await);
+    assert_snapshot!("api_register", exchange(&app, registered).await);
+    let body = Some(app_body("notes"));
+    let created = request("POST", "/api/v1/applications", Some(ADMIN_KEY), body);
+    assert_snapshot!("api_create_application", exchange(&app, created).await);
 }
 
 #[tokio::test]
 async fn errors() {
     let _settings = settings().bind_to_scope();
-    let router = catalog().await;
-    snapshot_gets(&router, ERRORS).await;
+    let app = catalog().await;
+    snapshot_gets(&app, ERRORS).await;
     let bad = json!({"version": "1.x", "platform": "linux", "architecture": "amd64",
         "files": [{"kind": "appimage", "url": "http://cdn.example.com/a b.AppImage", "size": 10,
                    "sha256": "abc"}]});
@@ -476,11 +484,11 @@ async fn errors() {
     let invalid = request("POST", uri, Some(WRITE_KEY), Some(bad));
     assert_snapshot!(
         "error_422_register_validation",
-        exchange(&router, invalid).await
+        exchange(&app, invalid).await
     );
     let anonymous = request("POST", uri, None, Some(json!({})));
     assert_snapshot!(
         "error_401_register_without_key",
-        exchange(&router, anonymous).await
+        exchange(&app, anonymous).await
     );
 }

@@ -7,9 +7,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::sut::{Secret, StorageType};
 use common::*;
 use serde_json::{Value, json};
-use updater::config::StorageType;
 
 /// Generous: propagation normally takes milliseconds (see bench/propagation.sh);
 /// this only bounds how long a broken build may hang.
@@ -18,7 +18,7 @@ const EVENTUALLY: Duration = Duration::from_secs(15);
 async fn replica(url: &str) -> LiveServer {
     let mut settings = test_settings();
     settings.storage.kind = StorageType::Postgres;
-    settings.storage.postgres.url = updater::config::Secret::new(url);
+    settings.storage.postgres.url = Secret::new(url);
     settings.storage.postgres.acquire_timeout = Duration::from_secs(1);
     LiveServer::start(settings).await
 }

@@ -2,19 +2,18 @@
 //! store, a real SQLite file and a real PostgreSQL server (a throwaway
 //! cluster from Debian's binaries; skipped without them unless `CI=true`).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use updater::config::{PostgresSettings, Secret};
-use updater::domain::{
-    Application, ApplicationConfig, Artifact, ArtifactKind, Release, ReleaseKey, Rollout,
+
+use crate::common::sut::{
+    Application, ApplicationConfig, Artifact, ArtifactKind, MemoryStore, PostgresSettings,
+    PostgresStore, Release, ReleaseKey, Rollout, Secret, SqliteStore, Store, StoreError,
     parse_version,
 };
-use updater::store::{MemoryStore, PostgresStore, SqliteStore, Store, StoreError};
+use crate::common::{PgCluster, free_port};
 
 fn application(id: &str) -> Application {
     let at = Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).unwrap();
@@ -295,7 +294,7 @@ fn postgres(url: String) -> PostgresSettings {
 
 #[tokio::test]
 async fn postgres_store_meets_the_contract_and_survives_reopening() {
-    let Some(cluster) = common::PgCluster::start() else {
+    let Some(cluster) = PgCluster::start() else {
         return;
     };
     let url = cluster.database("contract");
@@ -321,7 +320,7 @@ async fn postgres_store_meets_the_contract_and_survives_reopening() {
 
 #[tokio::test]
 async fn postgres_replicas_may_migrate_at_once() {
-    let Some(cluster) = common::PgCluster::start() else {
+    let Some(cluster) = PgCluster::start() else {
         return;
     };
     let url = cluster.database("together");
@@ -335,7 +334,7 @@ async fn postgres_replicas_may_migrate_at_once() {
 
 #[tokio::test]
 async fn postgres_errors_never_show_the_password() {
-    let Some(cluster) = common::PgCluster::start() else {
+    let Some(cluster) = PgCluster::start() else {
         return;
     };
     cluster.database("secret");
@@ -345,7 +344,7 @@ async fn postgres_errors_never_show_the_password() {
     let unreachable = format!(
         "postgres://updater:{}@127.0.0.1:{}/secret",
         cluster.password,
-        common::free_port()
+        free_port()
     );
     for (url, secret) in [
         (wrong, "wrong-password-77"),
@@ -363,7 +362,7 @@ async fn postgres_errors_never_show_the_password() {
 
 #[tokio::test]
 async fn postgres_connections_honour_sslmode() {
-    let Some((cluster, ca)) = common::PgCluster::start_tls() else {
+    let Some((cluster, ca)) = PgCluster::start_tls() else {
         return;
     };
     let url = cluster.database("tls").replace("127.0.0.1", "localhost");
@@ -395,7 +394,7 @@ async fn postgres_connections_honour_sslmode() {
     ));
 
     // sslmode=require against a server without TLS fails instead of falling back.
-    let Some(plain) = common::PgCluster::start() else {
+    let Some(plain) = PgCluster::start() else {
         return;
     };
     let required = format!("{}?sslmode=require", plain.database("plain"));

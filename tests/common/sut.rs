@@ -1,0 +1,21 @@
+//! The system under test: every path into the `updater` crate that test code
+//! names, re-exported flat. When `src/` moves a module, only these lines change.
+#![allow(
+    unused_imports,
+    reason = "only re-exports, and each test binary names a different subset"
+)]
+
+pub use updater::app::run as run_server;
+pub use updater::config::{
+    ApiKeySettings, ConfigError, Env, Environment, LoadOptions, Loaded, LogFormat, Permission,
+    PostgresSettings, Secret, Settings, StorageType, load, load_server_only,
+};
+pub use updater::domain::{
+    Application, ApplicationConfig, Artifact, ArtifactKind, Catalog, Change, Latest, Release,
+    ReleaseKey, Rollout, UpdateDecision, UpdateQuery, parse_version,
+};
+pub use updater::http::error::panic_response;
+pub use updater::http::{AppState, build_router, openapi};
+pub use updater::registry::Registry;
+pub use updater::store::{MemoryStore, PostgresStore, SqliteStore, Store, StoreError};
+pub use updater::telemetry::metrics_handle;

@@ -1,0 +1,13 @@
+//! The in-process suites in one test binary: one link and one process for
+//! the API, the client protocols, configuration loading, the decision rule
+//! and the store contract. The suites that spawn processes (`live`,
+//! `faults`, `replicas`, `clients`) stay separate binaries.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod api;
+mod config;
+mod decision_rule;
+mod protocols;
+mod store_contract;

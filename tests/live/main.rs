@@ -1,0 +1,10 @@
+//! Real sockets and the real binary: HTTP over TCP, the -health-check probe,
+//! restart persistence, kill -9 durability and SIGTERM draining.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod durability;
+mod http;
+mod lifecycle;
+mod probe;
