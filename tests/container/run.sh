@@ -7,9 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 
-PREFIX=updater-ct
-DISTROLESS_TAG=updater:distroless-test
-SECURE_TAG=updater:secure-test
+# Names carry this run's PID, so two runs on one engine (a developer's and
+# CI's) never collide, and leftovers of a killed run are recognisable.
+PREFIX=updater-ct-$$
+DISTROLESS_TAG=updater:distroless-test-$$
+SECURE_TAG=updater:secure-test-$$
 ADMIN_KEY=ct-admin-key-0123456789abcdef0123456789abcdef
 MONITOR_KEY=ct-monitor-key-0123456789abcdef0123456789abc
 DEV_ADMIN_KEY=dev-admin-key-do-not-use-in-production-0000
@@ -36,6 +38,7 @@ cleanup() {
         docker-compose -f docker-compose.yml -p "$PREFIX-dev-stack" down -v >/dev/null 2>&1
     fi
     docker volume rm -f "$PREFIX-data" >/dev/null 2>&1
+    docker image rm "$DISTROLESS_TAG" "$SECURE_TAG" >/dev/null 2>&1
     for dev in "${LOOP_DEVICES[@]}"; do losetup -d "$dev" 2>/dev/null; done
     [ -f "$WORK/created-secrets" ] && rm -rf "$ROOT/secrets"
     rm -rf "$WORK"
@@ -358,6 +361,21 @@ report_sizes() {
     check "scratch image is under 15 MB" test "$size" -lt 15000000
 }
 
+# A run that was killed never reached its cleanup: remove what it left,
+# recognised by a PID in the name that no longer runs.
+remove_stale_runs() {
+    local name pid
+    for name in $(docker ps -a --format '{{.Names}}' --filter name=updater-ct-); do
+        pid=$(echo "$name" | sed -n 's/^updater-ct-\([0-9][0-9]*\)-.*/\1/p')
+        [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && docker rm -f "$name" >/dev/null 2>&1
+    done
+    for name in $(docker volume ls -q --filter name=updater-ct-); do
+        pid=$(echo "$name" | sed -n 's/^updater-ct-\([0-9][0-9]*\)-.*/\1/p')
+        [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && docker volume rm -f "$name" >/dev/null 2>&1
+    done
+    return 0
+}
+
 # ---------------------------------------------------------------- main
 if ! ensure_engine; then
     if [ "${CI:-}" = true ]; then
@@ -367,6 +385,7 @@ if ! ensure_engine; then
     echo "container suite SKIPPED: no Docker engine (run as root to have one installed and started)"
     exit 0
 fi
+remove_stale_runs
 ensure_tools
 command -v bc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q bc >/dev/null
 lint
