@@ -104,7 +104,14 @@ async fn no_acknowledged_write_is_lost_when_a_replica_or_the_database_dies() {
     // (b) The database stops and starts again.
     cluster.pg_ctl("stop");
     let acked_at_outage = acks();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The outage lasts until the publisher has been told about it (a 503),
+    // however long a loaded machine takes to get there.
+    let refusals = || published.lock().statuses.get(&503).copied().unwrap_or(0);
+    let outage_deadline = Instant::now() + EVENTUALLY;
+    while refusals() == 0 && Instant::now() < outage_deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let acked_during_outage = acks() - acked_at_outage;
     cluster.pg_ctl("start");
     more_acks(50, "after the database came back").await;
