@@ -19,6 +19,12 @@ const STORE_PING_INTERVAL: Duration = Duration::from_secs(5);
 const RESYNC_RETRY: Duration = Duration::from_secs(1);
 const STORE_PING_TIMEOUT: Duration = Duration::from_secs(2);
 const LIMITER_CLEANUP_INTERVAL: Duration = Duration::from_secs(60);
+/// How often managed keys are reloaded from the store: the propagation
+/// bound for keys changed by `updater keys` beside a SQLite file, and a
+/// backstop for PostgreSQL's notifications.
+const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(30);
+const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
 
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let storage = &settings.storage;
@@ -61,7 +67,12 @@ pub async fn run(
     };
     let options = ServeOptions::from_settings(&settings.server, tls);
     let state = AppState::new(settings, registry, metrics)?;
+    reload_keys(&state)
+        .await
+        .context("loading managed API keys from the store")?;
     let background = spawn_background(state.clone());
+    let deliveries =
+        crate::webhooks::spawn_delivery(state.registry.clone(), &state.settings.webhooks)?;
     let changes = spawn_change_feed(state.clone());
     let router = crate::http::build_router(state.clone());
 
@@ -83,6 +94,8 @@ pub async fn run(
     server::serve(listener, router, options, stop_accepting).await;
     background.abort();
     changes.abort();
+    deliveries.abort();
+    flush_last_used(&state).await;
     state.registry.store().close().await;
     tracing::info!("shutdown complete");
     Ok(())
@@ -98,9 +111,15 @@ fn spawn_change_feed(state: AppState) -> tokio::task::JoinHandle<()> {
                     metrics::counter!("updater_replica_changes_total").increment(1);
                     state.registry.apply_remote(*change).await;
                 }
+                StoreEvent::KeysChanged => {
+                    if let Err(e) = reload_keys(&state).await {
+                        tracing::warn!(error = %e, "reloading managed keys failed; the next refresh retries");
+                    }
+                }
                 StoreEvent::Resync => loop {
                     match state.registry.resync().await {
                         Ok(()) => {
+                            let _ = reload_keys(&state).await;
                             metrics::counter!("updater_catalog_resyncs_total").increment(1);
                             tracing::info!("catalog reloaded from the store");
                             break;
@@ -120,8 +139,18 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ping = tokio::time::interval(STORE_PING_INTERVAL);
         let mut cleanup = tokio::time::interval(LIMITER_CLEANUP_INTERVAL);
+        let mut key_refresh = tokio::time::interval(KEY_REFRESH_INTERVAL);
+        let mut last_used = tokio::time::interval(LAST_USED_FLUSH_INTERVAL);
+        let mut prune = tokio::time::interval(PRUNE_INTERVAL);
         loop {
             tokio::select! {
+                _ = key_refresh.tick() => {
+                    if let Err(e) = reload_keys(&state).await {
+                        tracing::warn!(error = %e, "reloading managed keys failed");
+                    }
+                }
+                _ = last_used.tick() => flush_last_used(&state).await,
+                _ = prune.tick() => prune_audit(&state).await,
                 _ = ping.tick() => {
                     let result = tokio::time::timeout(STORE_PING_TIMEOUT, state.registry.store().ping()).await;
                     match result {
@@ -143,10 +172,48 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
                         limiter.forget_idle();
                     }
                     state.lockout.forget_idle();
+                    state.key_lockout.forget_idle();
+                    if let Some(limiter) = &state.key_limiter {
+                        limiter.forget_idle();
+                    }
                 }
             }
         }
     })
+}
+
+async fn reload_keys(state: &AppState) -> Result<(), crate::store::StoreError> {
+    let keys = tokio::time::timeout(STORE_PING_TIMEOUT, state.registry.store().load_keys())
+        .await
+        .map_err(|_| crate::store::StoreError::Unavailable("loading keys timed out".into()))??;
+    state.keys.load_managed(keys);
+    Ok(())
+}
+
+/// Writes the keys' last-used times gathered since the last flush; a failed
+/// flush loses only those times, never a request.
+async fn flush_last_used(state: &AppState) {
+    let used = state.keys.take_last_used();
+    if used.is_empty() {
+        return;
+    }
+    let flush = state.registry.store().touch_keys(&used);
+    match tokio::time::timeout(STORE_PING_TIMEOUT, flush).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "recording keys' last use failed"),
+        Err(_) => tracing::warn!("recording keys' last use timed out"),
+    }
+}
+
+async fn prune_audit(state: &AppState) {
+    let retention =
+        chrono::Duration::from_std(state.settings.audit.retention).unwrap_or(chrono::Duration::MAX);
+    let before = chrono::Utc::now() - retention;
+    match state.registry.store().prune(before).await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "pruned audit entries past their retention"),
+        Err(e) => tracing::warn!(error = %e, "pruning the audit log failed"),
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -137,12 +137,12 @@ impl Downloader {
         if !self.allow_private && !host_allowed(&url) {
             return Err(("url", NOT_PUBLIC.to_string()));
         }
-        let mut response = self
-            .client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| ("url", format!("could not be downloaded: {}", describe(&e))))?;
+        let mut response = self.client.get(url).send().await.map_err(|e| {
+            (
+                "url",
+                format!("could not be downloaded: {}", describe_error(&e)),
+            )
+        })?;
         if !response.status().is_success() {
             return Err((
                 "url",
@@ -164,7 +164,7 @@ impl Downloader {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| ("url", format!("download failed: {}", describe(&e))))?
+            .map_err(|e| ("url", format!("download failed: {}", describe_error(&e))))?
         {
             received += chunk.len() as u64;
             if received > file.size {
@@ -229,7 +229,7 @@ impl Downloader {
 }
 
 /// The error and its causes, so a refused redirect says why.
-fn describe(error: &reqwest::Error) -> String {
+pub fn describe_error(error: &reqwest::Error) -> String {
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
@@ -244,7 +244,7 @@ const NOT_PUBLIC: &str = "does not resolve to a public address; verification dow
 
 /// Whether a URL's host may be contacted: names are checked when resolved
 /// ([`PublicOnly`]); IP literals here.
-fn host_allowed(url: &reqwest::Url) -> bool {
+pub fn host_allowed(url: &reqwest::Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => is_public(IpAddr::V4(ip)),
         Some(url::Host::Ipv6(ip)) => is_public(IpAddr::V6(ip)),
@@ -288,7 +288,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 
 /// A resolver that drops every non-public address, so a name pointing at
 /// the internal network fails instead of being fetched.
-struct PublicOnly;
+pub struct PublicOnly;
 
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {

@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     &["registry", "verify"],
     &["access"],
+    &["webhooks"],
     &["http"],
     &["server"],
     &["app", "probe", "telemetry"],
@@ -35,6 +36,7 @@ const FORBIDDEN_CRATES: &[(&str, &[&str])] = &[
     ("registry", &["axum", "utoipa", "hyper", "tower", "sqlx"]),
     ("access", &["axum", "utoipa", "hyper", "tower", "sqlx"]),
     ("verify", &["axum", "utoipa", "sqlx"]),
+    ("webhooks", &["axum", "utoipa", "hyper", "tower", "sqlx"]),
     ("config", &["axum", "utoipa", "sqlx"]),
 ];
 

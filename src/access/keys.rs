@@ -1,12 +1,18 @@
-//! Bearer API keys. Keys are held as SHA-256 digests and compared in constant
-//! time against every configured key, so neither timing nor length leaks.
+//! Bearer API keys: the configured ones (SHA-256 digests, compared in
+//! constant time against every entry) and the managed ones (looked up by the
+//! id their token carries, checked against one HMAC digest).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
+use chrono::{DateTime, Utc};
 use http::HeaderValue;
+use parking_lot::{Mutex, RwLock};
 use subtle::ConstantTimeEq;
 
+use super::pepper::Pepper;
 use crate::config::{ApiKeySettings, KeyDigest, Permission, key_digest, parse_key_hash};
+use crate::domain::audit::{Actor, ActorKind};
+use crate::domain::keys::{KeyStatus, ManagedKey, Token};
 
 /// The longest bearer token looked up; anything longer is malformed.
 const MAX_TOKEN_LEN: usize = 512;
@@ -14,31 +20,69 @@ const MAX_TOKEN_LEN: usize = 512;
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub name: String,
+    /// A managed key's id; `None` for a configured key.
+    pub key_id: Option<String>,
     pub permissions: BTreeSet<Permission>,
+    /// `None`: every application.
+    pub applications: Option<BTreeSet<String>>,
 }
 
 impl Principal {
-    /// `read` < `write` < `admin` are cumulative; `monitor` stands apart and
-    /// `admin` includes it.
     pub fn allows(&self, needed: Permission) -> bool {
-        let has = |p| self.permissions.contains(&p);
-        match needed {
-            Permission::Read => {
-                has(Permission::Read) || has(Permission::Write) || has(Permission::Admin)
-            }
-            Permission::Write => has(Permission::Write) || has(Permission::Admin),
-            Permission::Admin => has(Permission::Admin),
-            Permission::Monitor => has(Permission::Monitor) || has(Permission::Admin),
+        self.permissions.iter().any(|p| p.grants(needed))
+    }
+
+    pub fn allows_application(&self, id: &str) -> bool {
+        self.applications
+            .as_ref()
+            .is_none_or(|apps| apps.contains(id))
+    }
+
+    pub fn is_scoped(&self) -> bool {
+        self.applications.is_some()
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            kind: match self.key_id {
+                Some(_) => ActorKind::Managed,
+                None => ActorKind::Config,
+            },
+            key_id: self.key_id.clone(),
+            name: self.name.clone(),
         }
     }
 }
 
 /// Why a request did not authenticate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthFailure {
     Missing,
     Malformed,
     Unknown,
+    /// A managed key's id with the wrong secret, or a key no longer valid:
+    /// these name a real key, so they are audited and counted per key.
+    Refused {
+        key: Actor,
+        status: Refusal,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    WrongSecret,
+    Expired,
+    Revoked,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::WrongSecret => "wrong_secret",
+            Refusal::Expired => "expired",
+            Refusal::Revoked => "revoked",
+        }
+    }
 }
 
 struct KeyEntry {
@@ -47,13 +91,18 @@ struct KeyEntry {
 }
 
 pub struct ApiKeys {
-    entries: Vec<KeyEntry>,
+    configured: Vec<KeyEntry>,
+    managed: RwLock<HashMap<String, ManagedKey>>,
+    pepper: Option<Pepper>,
+    /// Uses since the last flush, written to the store in batches so a
+    /// request never waits on a write.
+    last_used: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
 impl ApiKeys {
     /// Built from validated settings: every entry has exactly one of `key` or `key_hash`.
-    pub fn from_settings(keys: &[ApiKeySettings]) -> Self {
-        let entries = keys
+    pub fn new(keys: &[ApiKeySettings], pepper: Option<Pepper>) -> Self {
+        let configured = keys
             .iter()
             .filter_map(|k| {
                 let digest = if k.key.is_empty() {
@@ -65,12 +114,36 @@ impl ApiKeys {
                     digest,
                     principal: Principal {
                         name: k.name.clone(),
+                        key_id: None,
                         permissions: k.permissions.iter().copied().collect(),
+                        applications: None,
                     },
                 })
             })
             .collect();
-        Self { entries }
+        Self {
+            configured,
+            managed: RwLock::new(HashMap::new()),
+            pepper,
+            last_used: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `None` when managed keys are disabled (PostgreSQL without a pepper).
+    pub fn pepper(&self) -> Option<&Pepper> {
+        self.pepper.as_ref()
+    }
+
+    /// Replaces the managed keys with what the store holds.
+    pub fn load_managed(&self, keys: Vec<ManagedKey>) {
+        *self.managed.write() = keys.into_iter().map(|k| (k.id.clone(), k)).collect();
+    }
+
+    /// Takes the last-used times gathered since the previous call.
+    pub fn take_last_used(&self) -> Vec<(String, DateTime<Utc>)> {
+        std::mem::take(&mut *self.last_used.lock())
+            .into_iter()
+            .collect()
     }
 
     /// The principal an `Authorization: Bearer <key>` header names.
@@ -88,13 +161,48 @@ impl ApiKeys {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Err(AuthFailure::Malformed);
         }
-        self.find(token).cloned().ok_or(AuthFailure::Unknown)
+        if let Some(token) = Token::parse(token) {
+            return self.managed_principal(&token);
+        }
+        self.find_configured(token)
+            .cloned()
+            .ok_or(AuthFailure::Unknown)
     }
 
-    fn find(&self, presented: &str) -> Option<&Principal> {
+    fn managed_principal(&self, token: &Token) -> Result<Principal, AuthFailure> {
+        let pepper = self.pepper.as_ref().ok_or(AuthFailure::Unknown)?;
+        let managed = self.managed.read();
+        let key = managed.get(&token.id).ok_or(AuthFailure::Unknown)?;
+        let refused = |status| AuthFailure::Refused {
+            key: Actor {
+                kind: ActorKind::Managed,
+                key_id: Some(key.id.clone()),
+                name: key.name.clone(),
+            },
+            status,
+        };
+        if !pepper.matches(&token.text, &key.digest) {
+            return Err(refused(Refusal::WrongSecret));
+        }
+        let now = Utc::now();
+        match key.status(now) {
+            KeyStatus::Active => {}
+            KeyStatus::Expired => return Err(refused(Refusal::Expired)),
+            KeyStatus::Revoked => return Err(refused(Refusal::Revoked)),
+        }
+        self.last_used.lock().insert(key.id.clone(), now);
+        Ok(Principal {
+            name: key.name.clone(),
+            key_id: Some(key.id.clone()),
+            permissions: key.permissions.clone(),
+            applications: key.applications.clone(),
+        })
+    }
+
+    fn find_configured(&self, presented: &str) -> Option<&Principal> {
         let presented = key_digest(presented);
         let mut found = None;
-        for entry in &self.entries {
+        for entry in &self.configured {
             if bool::from(entry.digest.ct_eq(&presented)) {
                 found = Some(&entry.principal);
             }

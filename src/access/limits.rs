@@ -1,7 +1,8 @@
-//! Per-IP request rate limits and the lock-out after repeated failed
-//! authentications.
+//! Request rate limits and the lock-out after repeated failed
+//! authentications, per client IP and per managed key id.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
@@ -21,19 +22,19 @@ fn quota(per_minute: u32, burst: u32) -> Quota {
     Quota::per_minute(rate).allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
 }
 
-pub struct RequestLimiter {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+pub struct RequestLimiter<K: Hash + Eq + Clone = IpAddr> {
+    limiter: DefaultKeyedRateLimiter<K>,
 }
 
-impl RequestLimiter {
+impl<K: Hash + Eq + Clone> RequestLimiter<K> {
     pub fn new(settings: &RateLimitSettings) -> Option<Self> {
         settings.enabled.then(|| Self {
             limiter: RateLimiter::keyed(quota(settings.requests_per_minute, settings.burst)),
         })
     }
 
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
-        self.limiter.check_key(&ip).map_err(|nu| wait_time(&nu))
+    pub fn check(&self, key: &K) -> Result<(), Duration> {
+        self.limiter.check_key(key).map_err(|nu| wait_time(&nu))
     }
 
     pub fn forget_idle(&self) {
@@ -41,13 +42,13 @@ impl RequestLimiter {
     }
 }
 
-pub struct AuthLockout {
-    failures: DefaultKeyedRateLimiter<IpAddr>,
-    locked_until: Mutex<HashMap<IpAddr, Instant>>,
+pub struct AuthLockout<K: Hash + Eq + Clone = IpAddr> {
+    failures: DefaultKeyedRateLimiter<K>,
+    locked_until: Mutex<HashMap<K, Instant>>,
     lockout: Duration,
 }
 
-impl AuthLockout {
+impl<K: Hash + Eq + Clone> AuthLockout<K> {
     pub fn new(settings: &AuthFailureLimitSettings) -> Self {
         Self {
             failures: RateLimiter::keyed(quota(
@@ -59,17 +60,17 @@ impl AuthLockout {
         }
     }
 
-    pub fn locked_for(&self, ip: IpAddr) -> Option<Duration> {
-        let until = *self.locked_until.lock().get(&ip)?;
+    pub fn locked_for(&self, key: &K) -> Option<Duration> {
+        let until = *self.locked_until.lock().get(key)?;
         until.checked_duration_since(Instant::now())
     }
 
     /// Counts a failure; returns the lock-out when this one exceeds the budget.
-    pub fn record_failure(&self, ip: IpAddr) -> Option<Duration> {
-        self.failures.check_key(&ip).err()?;
+    pub fn record_failure(&self, key: &K) -> Option<Duration> {
+        self.failures.check_key(key).err()?;
         self.locked_until
             .lock()
-            .insert(ip, Instant::now() + self.lockout);
+            .insert(key.clone(), Instant::now() + self.lockout);
         Some(self.lockout)
     }
 
@@ -86,16 +87,16 @@ mod tests {
 
     #[test]
     fn lockout_after_budget() {
-        let lockout = AuthLockout::new(&AuthFailureLimitSettings {
+        let lockout: AuthLockout = AuthLockout::new(&AuthFailureLimitSettings {
             failures_per_minute: 3,
             lockout: Duration::from_secs(30),
         });
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..3 {
-            assert!(lockout.record_failure(ip).is_none());
+            assert!(lockout.record_failure(&ip).is_none());
         }
-        assert!(lockout.record_failure(ip).is_some());
-        assert!(lockout.locked_for(ip).is_some());
-        assert!(lockout.locked_for("192.0.2.2".parse().unwrap()).is_none());
+        assert!(lockout.record_failure(&ip).is_some());
+        assert!(lockout.locked_for(&ip).is_some());
+        assert!(lockout.locked_for(&"192.0.2.2".parse().unwrap()).is_none());
     }
 }

@@ -7,6 +7,7 @@
 mod interpolate;
 mod key_digest;
 mod load;
+mod operations;
 mod secret;
 mod tree;
 mod validate;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use interpolate::Env;
 pub use key_digest::{KeyDigest, key_digest, parse_key_hash};
 pub use load::{ConfigError, LoadOptions, Loaded, load, load_server_only};
+pub use operations::{AuditSettings, WebhookSettings};
 pub use secret::Secret;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +41,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub logging: LoggingSettings,
     pub metrics: MetricsSettings,
+    pub audit: AuditSettings,
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for Settings {
@@ -50,6 +54,8 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             logging: LoggingSettings::default(),
             metrics: MetricsSettings::default(),
+            audit: AuditSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -211,9 +217,57 @@ impl Default for SqliteSettings {
 #[serde(rename_all = "lowercase")]
 pub enum Permission {
     Read,
+    /// Register releases (and read).
+    Publish,
+    /// Change a release's rollout or yank state (and read).
+    Rollout,
+    /// Delete releases and applications (and read).
+    Delete,
+    /// Create applications and publish releases (and read).
     Write,
     Admin,
     Monitor,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 7] = [
+        Permission::Read,
+        Permission::Publish,
+        Permission::Rollout,
+        Permission::Delete,
+        Permission::Write,
+        Permission::Admin,
+        Permission::Monitor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Read => "read",
+            Permission::Publish => "publish",
+            Permission::Rollout => "rollout",
+            Permission::Delete => "delete",
+            Permission::Write => "write",
+            Permission::Admin => "admin",
+            Permission::Monitor => "monitor",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
+    /// What holding `self` grants: `read` comes with every permission but
+    /// `monitor`; `write` adds `publish`; `admin` grants everything.
+    pub fn grants(self, needed: Permission) -> bool {
+        use Permission::*;
+        self == needed
+            || self == Admin
+            || match needed {
+                Read => self != Monitor,
+                Publish => self == Write,
+                _ => false,
+            }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -240,6 +294,10 @@ pub struct SecuritySettings {
     pub artifact_verification: ArtifactVerificationSettings,
     pub rate_limit: RateLimitSettings,
     pub auth_failure_limit: AuthFailureLimitSettings,
+    /// The server-side secret managed API keys are HMAC'd with (at least 32
+    /// characters; shared by every replica). Empty: SQLite keeps a generated
+    /// one in `<data_dir>/key-pepper`; PostgreSQL then has no managed keys.
+    pub key_pepper: Secret,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

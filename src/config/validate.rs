@@ -37,6 +37,7 @@ pub fn validate(settings: &Settings, warnings: &mut Vec<String>) -> Vec<String> 
             errors.push(format!("`{key}` must be greater than zero"));
         }
     }
+    validate_operations(settings, &mut errors, warnings);
     if server.drain_delay > Duration::from_secs(300) {
         errors.push("`server.drain_delay` must be at most 5m".into());
     }
@@ -244,5 +245,40 @@ fn validate_keys(
         if !digests.insert(digest) {
             errors.push(format!("{at}: the same key is configured twice"));
         }
+    }
+}
+
+/// The key pepper, the audit log and webhook delivery.
+fn validate_operations(settings: &Settings, errors: &mut Vec<String>, warnings: &mut Vec<String>) {
+    let pepper = &settings.security.key_pepper;
+    if !pepper.is_empty() && pepper.expose().chars().count() < 32 {
+        errors.push("`security.key_pepper` must be at least 32 characters".into());
+    }
+    if pepper.is_empty() && settings.storage.kind == super::StorageType::Postgres {
+        warnings.push(
+            "`security.key_pepper` is not set: managed API keys are disabled on PostgreSQL \
+             (every replica must share the pepper)"
+                .into(),
+        );
+    }
+    if settings.audit.retention < Duration::from_secs(24 * 3600) {
+        errors.push("`audit.retention` must be at least 1d".into());
+    }
+    let webhooks = &settings.webhooks;
+    for (key, value) in [
+        ("webhooks.timeout", webhooks.timeout),
+        ("webhooks.backoff_initial", webhooks.backoff_initial),
+        ("webhooks.retry_for", webhooks.retry_for),
+    ] {
+        if value.is_zero() {
+            errors.push(format!("`{key}` must be greater than zero"));
+        }
+    }
+    if webhooks.timeout > Duration::from_secs(60) {
+        errors.push("`webhooks.timeout` must be at most 1m".into());
+    }
+    if webhooks.backoff_max < webhooks.backoff_initial {
+        errors
+            .push("`webhooks.backoff_max` must not be less than `webhooks.backoff_initial`".into());
     }
 }

@@ -1,7 +1,9 @@
 //! Pure update logic: no HTTP, no SQL.
 
 pub mod artifact;
+pub mod audit;
 pub mod catalog;
+pub mod keys;
 pub mod model;
 pub mod platform;
 pub mod register;
@@ -9,6 +11,7 @@ pub mod rollout;
 pub mod signing;
 pub mod validate;
 mod version;
+pub mod webhook;
 
 pub use artifact::{Artifact, ArtifactKind};
 pub use catalog::{

@@ -1,24 +1,27 @@
 //! The authentication extractors: the bearer key checked against
-//! [`crate::access::ApiKeys`], the needed permission, the lock-out, and the
-//! log line and counter for every failure.
+//! [`crate::access::ApiKeys`], the needed permission, the application scope,
+//! the lock-outs and rate limit per IP and per key, and the log line, counter
+//! and (for a real managed key) audit entry of every failure.
 
 use std::marker::PhantomData;
+use std::net::IpAddr;
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 
-use super::error::ApiError;
+use super::error::{ApiError, current_request_id};
 use super::limits::ClientIp;
 use super::state::AppState;
-use crate::access::{AuthFailure, Principal};
+use crate::access::{AuthFailure, Principal, Refusal};
 use crate::config::Permission;
+use crate::domain::audit::{Actor, AuditRecord, Changes, Origin};
 
-fn client_ip(parts: &Parts) -> std::net::IpAddr {
+fn client_ip(parts: &Parts) -> IpAddr {
     parts
         .extensions
         .get::<ClientIp>()
-        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0)
+        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0)
 }
 
 fn route(parts: &Parts) -> &str {
@@ -28,21 +31,94 @@ fn route(parts: &Parts) -> &str {
         .map_or("unmatched", |m| m.as_str())
 }
 
-/// Checks the bearer key and the needed permission; logs and counts failures.
-pub fn require(parts: &Parts, state: &AppState, needed: Permission) -> Result<Principal, ApiError> {
-    let principal = identify(parts, state)?;
-    if principal.allows(needed) {
-        return Ok(principal);
+/// An authenticated request: the key's principal and where the request came from.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub origin: Origin,
+    route: String,
+}
+
+impl Caller {
+    fn new(principal: Principal, parts: &Parts) -> Self {
+        let origin = Origin {
+            actor: principal.actor(),
+            client_ip: Some(client_ip(parts).to_string()),
+            request_id: Some(current_request_id()).filter(|id| !id.is_empty()),
+        };
+        Self {
+            principal,
+            origin,
+            route: route(parts).to_string(),
+        }
     }
-    tracing::warn!(
-        event = "permission_denied",
-        key_name = %principal.name,
-        needed = ?needed,
-        route = route(parts),
-        client_ip = %client_ip(parts),
-        "API key lacks the permission for this operation"
-    );
-    metrics::counter!("updater_auth_failures_total", "reason" => "forbidden").increment(1);
+
+    pub fn name(&self) -> &str {
+        &self.principal.name
+    }
+
+    /// 403 unless the key may act on `app_id`. The answer is the same
+    /// whether the application exists or not, so a scoped key learns
+    /// nothing about applications outside its scope.
+    pub fn check_application(&self, state: &AppState, app_id: &str) -> Result<(), ApiError> {
+        if self.principal.allows_application(app_id) {
+            return Ok(());
+        }
+        self.denied(state, "application_scope");
+        Err(ApiError::forbidden(
+            "This API key is not allowed for this application",
+        ))
+    }
+
+    /// 403 unless the key is unscoped: managing keys, webhooks and reading
+    /// the audit log span every application.
+    pub fn check_unscoped(&self, state: &AppState) -> Result<(), ApiError> {
+        if !self.principal.is_scoped() {
+            return Ok(());
+        }
+        self.denied(state, "scoped_key");
+        Err(ApiError::forbidden(
+            "This operation needs a key that is not limited to some applications",
+        ))
+    }
+
+    fn denied(&self, state: &AppState, reason: &'static str) {
+        tracing::warn!(
+            event = "permission_denied",
+            key_name = %self.principal.name,
+            key_id = self.principal.key_id.as_deref().unwrap_or(""),
+            reason,
+            route = %self.route,
+            client_ip = self.origin.client_ip.as_deref().unwrap_or(""),
+            "API key lacks the permission for this operation"
+        );
+        metrics::counter!("updater_auth_failures_total", "reason" => "forbidden").increment(1);
+        if self.principal.key_id.is_some() {
+            let record = AuditRecord::new(&self.origin, "auth.denied", self.route.clone())
+                .changes(Changes::default().field("reason", None::<&str>, Some(reason)));
+            spawn_audit(state, record);
+        }
+    }
+}
+
+/// Failed authentications are audited off the request path; the lock-outs
+/// bound how many a client can cause.
+fn spawn_audit(state: &AppState, record: AuditRecord) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = state.registry.store().record_audit(&record).await {
+            tracing::warn!(error = %e, action = record.action, "writing an audit entry failed");
+        }
+    });
+}
+
+/// Checks the bearer key and the needed permission; logs and counts failures.
+pub fn require(parts: &Parts, state: &AppState, needed: Permission) -> Result<Caller, ApiError> {
+    let caller = Caller::new(identify(parts, state)?, parts);
+    if caller.principal.allows(needed) {
+        return Ok(caller);
+    }
+    caller.denied(state, needed.as_str());
     Err(ApiError::forbidden(
         "Insufficient permissions for this operation",
     ))
@@ -58,33 +134,91 @@ pub fn optional(parts: &Parts, state: &AppState) -> Option<Principal> {
 
 fn identify(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let ip = client_ip(parts);
-    if let Some(wait) = state.lockout.locked_for(ip) {
+    if let Some(wait) = state.lockout.locked_for(&ip) {
         return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
     }
     let failure = match state
         .keys
         .authenticate(parts.headers.get(header::AUTHORIZATION))
     {
-        Ok(principal) => return Ok(principal),
+        Ok(principal) => return admit(state, principal),
         Err(failure) => failure,
     };
-    let (reason, message) = match failure {
+    let (reason, message) = match &failure {
         AuthFailure::Missing => ("missing", "Authorization required"),
         AuthFailure::Malformed => (
             "malformed",
             "Invalid authorization format; use `Authorization: Bearer <key>`",
         ),
-        AuthFailure::Unknown => ("invalid_key", "Invalid API key"),
+        AuthFailure::Unknown
+        | AuthFailure::Refused {
+            status: Refusal::WrongSecret,
+            ..
+        } => ("invalid_key", "Invalid API key"),
+        AuthFailure::Refused {
+            status: Refusal::Expired,
+            ..
+        } => ("expired_key", "This API key has expired"),
+        AuthFailure::Refused {
+            status: Refusal::Revoked,
+            ..
+        } => ("revoked_key", "This API key has been revoked"),
     };
     tracing::warn!(event = "auth_failure", reason, route = route(parts), client_ip = %ip, "authentication failed");
     metrics::counter!("updater_auth_failures_total", "reason" => reason).increment(1);
+    if let AuthFailure::Refused { key, status } = &failure {
+        refused_key(parts, state, ip, key, *status)?;
+    }
     if !matches!(failure, AuthFailure::Missing)
-        && let Some(wait) = state.lockout.record_failure(ip)
+        && let Some(wait) = state.lockout.record_failure(&ip)
     {
         tracing::warn!(event = "auth_lockout", client_ip = %ip, seconds = wait.as_secs(), "too many failed authentications");
         return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
     }
     Err(ApiError::unauthorized(message))
+}
+
+/// A managed key that authenticated still answers to its own lock-out and
+/// rate limit, so one key cannot use up what an IP allows others.
+fn admit(state: &AppState, principal: Principal) -> Result<Principal, ApiError> {
+    let Some(id) = &principal.key_id else {
+        return Ok(principal);
+    };
+    if let Some(wait) = state.key_lockout.locked_for(id) {
+        return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
+    }
+    if let Some(limiter) = &state.key_limiter
+        && let Err(wait) = limiter.check(id)
+    {
+        metrics::counter!("updater_rate_limited_total", "scope" => "key").increment(1);
+        return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
+    }
+    Ok(principal)
+}
+
+/// A real managed key was presented wrongly (or is no longer valid): audit
+/// it and count it against the key as well as the IP.
+fn refused_key(
+    parts: &Parts,
+    state: &AppState,
+    ip: IpAddr,
+    key: &Actor,
+    status: Refusal,
+) -> Result<(), ApiError> {
+    let origin = Origin {
+        actor: key.clone(),
+        client_ip: Some(ip.to_string()),
+        request_id: Some(current_request_id()).filter(|id| !id.is_empty()),
+    };
+    let record = AuditRecord::new(&origin, "auth.failed", route(parts).to_string())
+        .changes(Changes::default().field("reason", None::<&str>, Some(status.as_str())));
+    spawn_audit(state, record);
+    let id = key.key_id.clone().unwrap_or_default();
+    if let Some(wait) = state.key_lockout.record_failure(&id) {
+        tracing::warn!(event = "auth_lockout", key_id = %id, seconds = wait.as_secs(), "too many failed authentications for one key");
+        return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
+    }
+    Ok(())
 }
 
 pub trait Level: Send + Sync + 'static {
@@ -101,12 +235,15 @@ macro_rules! level {
 }
 
 level!(ReadAccess, Read);
+level!(PublishAccess, Publish);
 level!(WriteAccess, Write);
+level!(RolloutAccess, Rollout);
+level!(DeleteAccess, Delete);
 level!(AdminAccess, Admin);
 level!(MonitorAccess, Monitor);
 
 /// Extractor: the request carries a key with at least permission `L`.
-pub struct Authorized<L: Level>(pub Principal, pub PhantomData<L>);
+pub struct Authorized<L: Level>(pub Caller, pub PhantomData<L>);
 
 impl<L: Level> FromRequestParts<AppState> for Authorized<L> {
     type Rejection = ApiError;
@@ -115,6 +252,6 @@ impl<L: Level> FromRequestParts<AppState> for Authorized<L> {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        require(parts, state, L::NEEDED).map(|p| Authorized(p, PhantomData))
+        require(parts, state, L::NEEDED).map(|c| Authorized(c, PhantomData))
     }
 }

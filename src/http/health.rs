@@ -66,8 +66,11 @@ pub struct AuthInfo {
 #[derive(Serialize, utoipa::ToSchema)]
 #[schema(as = Permission)]
 #[serde(rename_all = "lowercase")]
-enum PermissionView {
+pub enum PermissionView {
     Read,
+    Publish,
+    Rollout,
+    Delete,
     Write,
     Admin,
     Monitor,
@@ -77,6 +80,9 @@ impl From<Permission> for PermissionView {
     fn from(permission: Permission) -> Self {
         match permission {
             Permission::Read => Self::Read,
+            Permission::Publish => Self::Publish,
+            Permission::Rollout => Self::Rollout,
+            Permission::Delete => Self::Delete,
             Permission::Write => Self::Write,
             Permission::Admin => Self::Admin,
             Permission::Monitor => Self::Monitor,

@@ -76,7 +76,7 @@ pub async fn rate_limit(State(state): State<AppState>, request: Request, next: N
         &state.request_limiter,
         request.extensions().get::<ClientIp>(),
     ) && !is_probe(request.uri().path())
-        && let Err(wait) = limiter.check(*ip)
+        && let Err(wait) = limiter.check(ip)
     {
         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
         return ApiError::too_many_requests(seconds).into_response();

@@ -10,7 +10,7 @@ use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusHandle;
 use parking_lot::Mutex;
 
-use crate::access::{ApiKeys, AuthLockout, ClientIpResolver, RequestLimiter};
+use crate::access::{ApiKeys, AuthLockout, ClientIpResolver, Pepper, RequestLimiter};
 use crate::config::Settings;
 use crate::registry::Registry;
 use crate::verify::Downloader;
@@ -20,11 +20,14 @@ pub struct AppState(Arc<Shared>);
 
 pub struct Shared {
     pub settings: Settings,
-    pub registry: Registry,
+    pub registry: Arc<Registry>,
     pub keys: ApiKeys,
     pub client_ips: ClientIpResolver,
     pub request_limiter: Option<RequestLimiter>,
     pub lockout: AuthLockout,
+    /// The same budgets as per IP, per managed key id.
+    pub key_limiter: Option<RequestLimiter<String>>,
+    pub key_lockout: AuthLockout<String>,
     pub health: HealthState,
     pub metrics: Option<PrometheusHandle>,
     pub downloader: Downloader,
@@ -51,13 +54,18 @@ impl AppState {
         .context("building the artifact verification client")?;
         Ok(Self(Arc::new(Shared {
             downloader,
-            keys: ApiKeys::from_settings(&security.api_keys),
+            keys: ApiKeys::new(
+                &security.api_keys,
+                Pepper::resolve(&settings).context("resolving the key pepper")?,
+            ),
+            key_limiter: RequestLimiter::new(&security.rate_limit),
+            key_lockout: AuthLockout::new(&security.auth_failure_limit),
             client_ips: ClientIpResolver::new(&security.trusted_proxies),
             request_limiter: RequestLimiter::new(&security.rate_limit),
             lockout: AuthLockout::new(&security.auth_failure_limit),
             health: HealthState::new(),
             metrics: metrics.filter(|_| settings.metrics.enabled),
-            registry,
+            registry: Arc::new(registry),
             settings,
         })))
     }

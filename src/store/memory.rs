@@ -1,11 +1,17 @@
 //! A store that keeps nothing across restarts: for tests and throwaway runs.
+//! One lock over everything makes each write and its journal atomic.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
 
-use super::{Snapshot, Store, StoreError};
+use chrono::{DateTime, Utc};
+
+use super::{Journal, Snapshot, Store, StoreError, outbox_messages, records::message_id};
+use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+use crate::domain::keys::ManagedKey;
+use crate::domain::webhook::{Delivery, DeliveryAttempt, NextStep, OutboxMessage, Webhook};
 use crate::domain::{Application, Release, ReleaseKey};
 
 #[derive(Default)]
@@ -17,6 +23,56 @@ pub struct MemoryStore {
 struct Data {
     applications: BTreeMap<String, Application>,
     releases: BTreeMap<ReleaseKey, Release>,
+    keys: BTreeMap<String, ManagedKey>,
+    audit: Vec<AuditEntry>,
+    webhooks: BTreeMap<String, Webhook>,
+    outbox: Vec<Message>,
+    attempts: Vec<DeliveryAttempt>,
+}
+
+struct Message {
+    message: OutboxMessage,
+    state: NextStep,
+    next_attempt_at: DateTime<Utc>,
+    lease_until: Option<DateTime<Utc>>,
+}
+
+impl Data {
+    /// What a write records beside its change (under the same lock, so atomically).
+    fn journal(&mut self, journal: &Journal) {
+        self.append_audit(&journal.audit);
+        let hooks: Vec<Webhook> = self.webhooks.values().cloned().collect();
+        for (hook_id, event) in outbox_messages(&hooks, &journal.events) {
+            self.outbox.push(Message {
+                message: OutboxMessage {
+                    id: message_id(),
+                    webhook_id: hook_id.to_string(),
+                    event_type: event.event_type.to_string(),
+                    body: event.body.clone(),
+                    created_at: journal.audit.at,
+                    attempts: 0,
+                },
+                state: NextStep::RetryAt(journal.audit.at),
+                next_attempt_at: journal.audit.at,
+                lease_until: None,
+            });
+        }
+    }
+
+    fn append_audit(&mut self, record: &AuditRecord) {
+        let id = self.audit.last().map_or(1, |e| e.id + 1);
+        self.audit.push(AuditEntry {
+            id,
+            at: record.at,
+            actor: record.origin.actor.clone(),
+            client_ip: record.origin.client_ip.clone(),
+            request_id: record.origin.request_id.clone(),
+            action: record.action.to_string(),
+            application_id: record.application_id.clone(),
+            target: record.target.clone(),
+            changes: record.changes.clone(),
+        });
+    }
 }
 
 impl MemoryStore {
@@ -39,33 +95,44 @@ impl Store for MemoryStore {
         })
     }
 
-    async fn insert_application(&self, app: &Application) -> Result<(), StoreError> {
+    async fn insert_application(
+        &self,
+        app: &Application,
+        journal: &Journal,
+    ) -> Result<(), StoreError> {
         let mut data = self.data.lock();
         if data.applications.contains_key(&app.id) {
             return Err(StoreError::Conflict);
         }
         data.applications.insert(app.id.clone(), app.clone());
+        data.journal(journal);
         Ok(())
     }
 
-    async fn update_application(&self, app: &Application) -> Result<(), StoreError> {
+    async fn update_application(
+        &self,
+        app: &Application,
+        journal: &Journal,
+    ) -> Result<(), StoreError> {
         let mut data = self.data.lock();
         let slot = data
             .applications
             .get_mut(&app.id)
             .ok_or(StoreError::NotFound)?;
         *slot = app.clone();
+        data.journal(journal);
         Ok(())
     }
 
-    async fn delete_application(&self, id: &str) -> Result<(), StoreError> {
+    async fn delete_application(&self, id: &str, journal: &Journal) -> Result<(), StoreError> {
         let mut data = self.data.lock();
         data.applications.remove(id).ok_or(StoreError::NotFound)?;
         data.releases.retain(|key, _| key.application_id != id);
+        data.journal(journal);
         Ok(())
     }
 
-    async fn insert_release(&self, release: &Release) -> Result<(), StoreError> {
+    async fn insert_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError> {
         let mut data = self.data.lock();
         if !data.applications.contains_key(&release.key.application_id) {
             return Err(StoreError::NotFound);
@@ -74,25 +141,180 @@ impl Store for MemoryStore {
             return Err(StoreError::Conflict);
         }
         data.releases.insert(release.key.clone(), release.clone());
+        data.journal(journal);
         Ok(())
     }
 
-    async fn update_release(&self, release: &Release) -> Result<(), StoreError> {
+    async fn update_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError> {
         let mut data = self.data.lock();
         let slot = data
             .releases
             .get_mut(&release.key)
             .ok_or(StoreError::NotFound)?;
         *slot = release.clone();
+        data.journal(journal);
         Ok(())
     }
 
-    async fn delete_release(&self, key: &ReleaseKey) -> Result<(), StoreError> {
+    async fn delete_release(&self, key: &ReleaseKey, journal: &Journal) -> Result<(), StoreError> {
         let mut data = self.data.lock();
-        data.releases
-            .remove(key)
-            .map(|_| ())
-            .ok_or(StoreError::NotFound)
+        data.releases.remove(key).ok_or(StoreError::NotFound)?;
+        data.journal(journal);
+        Ok(())
+    }
+
+    async fn load_keys(&self) -> Result<Vec<ManagedKey>, StoreError> {
+        Ok(self.data.lock().keys.values().cloned().collect())
+    }
+
+    async fn insert_key(&self, key: &ManagedKey, journal: &Journal) -> Result<(), StoreError> {
+        let mut data = self.data.lock();
+        if data.keys.contains_key(&key.id) {
+            return Err(StoreError::Conflict);
+        }
+        data.keys.insert(key.id.clone(), key.clone());
+        data.journal(journal);
+        Ok(())
+    }
+
+    async fn update_key(&self, key: &ManagedKey, journal: &Journal) -> Result<(), StoreError> {
+        let mut data = self.data.lock();
+        let slot = data.keys.get_mut(&key.id).ok_or(StoreError::NotFound)?;
+        slot.digest = key.digest.clone();
+        slot.revoked_at = key.revoked_at;
+        data.journal(journal);
+        Ok(())
+    }
+
+    async fn touch_keys(&self, used: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
+        let mut data = self.data.lock();
+        for (id, at) in used {
+            if let Some(key) = data.keys.get_mut(id) {
+                key.last_used_at = key.last_used_at.max(Some(*at));
+            }
+        }
+        Ok(())
+    }
+
+    async fn record_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        self.data.lock().append_audit(record);
+        Ok(())
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let data = self.data.lock();
+        Ok(data
+            .audit
+            .iter()
+            .rev()
+            .filter(|e| query.matches(e))
+            .take(query.limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut data = self.data.lock();
+        let count = data.audit.len();
+        data.audit.retain(|e| e.at >= before);
+        data.outbox
+            .retain(|m| matches!(m.state, NextStep::RetryAt(_)) || m.message.created_at >= before);
+        data.attempts.retain(|a| a.at >= before);
+        Ok((count - data.audit.len()) as u64)
+    }
+
+    async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+        Ok(self.data.lock().webhooks.values().cloned().collect())
+    }
+
+    async fn insert_webhook(&self, hook: &Webhook, journal: &Journal) -> Result<(), StoreError> {
+        let mut data = self.data.lock();
+        if data.webhooks.contains_key(&hook.id) {
+            return Err(StoreError::Conflict);
+        }
+        data.webhooks.insert(hook.id.clone(), hook.clone());
+        data.journal(journal);
+        Ok(())
+    }
+
+    async fn delete_webhook(&self, id: &str, journal: &Journal) -> Result<(), StoreError> {
+        let mut data = self.data.lock();
+        data.webhooks.remove(id).ok_or(StoreError::NotFound)?;
+        data.outbox.retain(|m| m.message.webhook_id != id);
+        data.attempts.retain(|a| a.webhook_id != id);
+        data.journal(journal);
+        Ok(())
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+        let mut data = self.data.lock();
+        let Data {
+            outbox, webhooks, ..
+        } = &mut *data;
+        let mut claimed = Vec::new();
+        for m in outbox.iter_mut() {
+            if claimed.len() >= limit as usize {
+                break;
+            }
+            let due = matches!(m.state, NextStep::RetryAt(_))
+                && m.next_attempt_at <= now
+                && m.lease_until.is_none_or(|l| l <= now);
+            let Some(hook) = webhooks.get(&m.message.webhook_id).filter(|_| due) else {
+                continue;
+            };
+            m.lease_until = Some(until);
+            claimed.push(Delivery {
+                message: m.message.clone(),
+                url: hook.url.clone(),
+                secret: hook.secret.clone(),
+            });
+        }
+        Ok(claimed)
+    }
+
+    async fn finish_delivery(
+        &self,
+        attempt: &DeliveryAttempt,
+        next: NextStep,
+    ) -> Result<(), StoreError> {
+        let mut data = self.data.lock();
+        let Some(m) = data
+            .outbox
+            .iter_mut()
+            .find(|m| m.message.id == attempt.message_id)
+        else {
+            return Ok(());
+        };
+        m.message.attempts += 1;
+        m.state = next;
+        m.lease_until = None;
+        if let NextStep::RetryAt(at) = next {
+            m.next_attempt_at = at;
+        }
+        data.attempts.push(attempt.clone());
+        Ok(())
+    }
+
+    async fn deliveries(
+        &self,
+        webhook_id: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        let data = self.data.lock();
+        Ok(data
+            .attempts
+            .iter()
+            .rev()
+            .filter(|a| a.webhook_id == webhook_id)
+            .take(limit as usize)
+            .cloned()
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

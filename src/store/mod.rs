@@ -5,11 +5,16 @@
 mod json;
 mod memory;
 mod postgres;
+mod records;
 mod rows;
 mod sqlite;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
+use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+use crate::domain::keys::ManagedKey;
+use crate::domain::webhook::{Delivery, DeliveryAttempt, Event, NextStep, Webhook};
 use crate::domain::{Application, Change, Release, ReleaseKey};
 
 pub use memory::MemoryStore;
@@ -72,33 +77,111 @@ pub struct Snapshot {
     pub releases: Vec<Release>,
 }
 
+/// What a write records beside its change, in the same transaction: the
+/// audit entry, and an outbox message per webhook that wants the events.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    pub audit: AuditRecord,
+    pub events: Vec<Event>,
+}
+
+impl Journal {
+    pub fn new(audit: AuditRecord) -> Self {
+        Self {
+            audit,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn event(mut self, event: Event) -> Self {
+        self.events.push(event);
+        self
+    }
+}
+
 /// What another writer (another replica) did to the shared store.
 #[derive(Debug)]
 pub enum StoreEvent {
     /// One change, read back from the store.
     Changed(Box<Change>),
+    /// A managed key was created, rotated or revoked: reload the key table.
+    KeysChanged,
     /// Changes may have been missed (the connection was lost): reload everything.
     Resync,
 }
 
+/// Every write of the catalog, keys and webhooks takes the [`Journal`] it
+/// records atomically with it: the change and its audit entry and outbox
+/// messages commit together or not at all.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// A short name for logs and health output (`sqlite`, `memory`).
     fn kind(&self) -> &'static str;
     async fn load(&self) -> Result<Snapshot, StoreError>;
     /// `Conflict` when the id is taken.
-    async fn insert_application(&self, app: &Application) -> Result<(), StoreError>;
+    async fn insert_application(
+        &self,
+        app: &Application,
+        journal: &Journal,
+    ) -> Result<(), StoreError>;
     /// `NotFound` when the application does not exist.
-    async fn update_application(&self, app: &Application) -> Result<(), StoreError>;
+    async fn update_application(
+        &self,
+        app: &Application,
+        journal: &Journal,
+    ) -> Result<(), StoreError>;
     /// Deletes the application and its releases; `NotFound` when absent.
-    async fn delete_application(&self, id: &str) -> Result<(), StoreError>;
+    async fn delete_application(&self, id: &str, journal: &Journal) -> Result<(), StoreError>;
     /// `Conflict` on an existing (application, version, platform, architecture);
     /// `NotFound` when the application does not exist.
-    async fn insert_release(&self, release: &Release) -> Result<(), StoreError>;
+    async fn insert_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError>;
     /// Stores a release's rollout and yank state; `NotFound` when absent.
-    async fn update_release(&self, release: &Release) -> Result<(), StoreError>;
+    async fn update_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError>;
     /// `NotFound` when absent.
-    async fn delete_release(&self, key: &ReleaseKey) -> Result<(), StoreError>;
+    async fn delete_release(&self, key: &ReleaseKey, journal: &Journal) -> Result<(), StoreError>;
+
+    async fn load_keys(&self) -> Result<Vec<ManagedKey>, StoreError>;
+    /// `Conflict` when the id is taken.
+    async fn insert_key(&self, key: &ManagedKey, journal: &Journal) -> Result<(), StoreError>;
+    /// Stores a key's digest and revocation (rotate, revoke); `NotFound` when absent.
+    async fn update_key(&self, key: &ManagedKey, journal: &Journal) -> Result<(), StoreError>;
+    /// Records when keys were last used; never moves a time backwards.
+    async fn touch_keys(&self, used: &[(String, DateTime<Utc>)]) -> Result<(), StoreError>;
+
+    /// An entry with no change beside it (a failed authentication).
+    async fn record_audit(&self, record: &AuditRecord) -> Result<(), StoreError>;
+    /// Newest first, at most `query.limit`.
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Removes audit entries, finished outbox messages and delivery attempts
+    /// older than `before`; returns the audit entries removed.
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError>;
+    /// `Conflict` when the id is taken.
+    async fn insert_webhook(&self, hook: &Webhook, journal: &Journal) -> Result<(), StoreError>;
+    /// Deletes the webhook, its pending messages and its delivery log; `NotFound` when absent.
+    async fn delete_webhook(&self, id: &str, journal: &Journal) -> Result<(), StoreError>;
+    /// Claims up to `limit` messages due at `now` that no one holds, for
+    /// `lease`; a claim not finished by then (its replica died) is taken again.
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError>;
+    /// Logs an attempt and moves its message on.
+    async fn finish_delivery(
+        &self,
+        attempt: &DeliveryAttempt,
+        next: NextStep,
+    ) -> Result<(), StoreError>;
+    /// A webhook's attempts, newest first.
+    async fn deliveries(
+        &self,
+        webhook_id: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError>;
+
     async fn ping(&self) -> Result<(), StoreError>;
     async fn close(&self);
     /// Waits for the next change another writer made. `None` means this
@@ -106,6 +189,19 @@ pub trait Store: Send + Sync + 'static {
     async fn next_event(&self) -> Option<StoreEvent> {
         None
     }
+}
+
+/// Each (webhook, event) pair an outbox message is written for.
+fn outbox_messages<'a>(hooks: &'a [Webhook], events: &'a [Event]) -> Vec<(&'a str, &'a Event)> {
+    events
+        .iter()
+        .flat_map(|event| {
+            hooks
+                .iter()
+                .filter(|h| h.wants(event.event_type, event.application_id.as_deref()))
+                .map(move |h| (h.id.as_str(), event))
+        })
+        .collect()
 }
 
 /// A version column or field.

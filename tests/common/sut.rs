@@ -17,5 +17,11 @@ pub use updater::domain::{
 pub use updater::http::error::panic_response;
 pub use updater::http::{AppState, build_router, openapi};
 pub use updater::registry::Registry;
-pub use updater::store::{MemoryStore, PostgresStore, SqliteStore, Store, StoreError};
+pub use updater::store::{Journal, MemoryStore, PostgresStore, SqliteStore, Store, StoreError};
 pub use updater::telemetry::metrics_handle;
+
+/// The journal a direct store write in a test records: a CLI-made change.
+pub fn journal() -> Journal {
+    use updater::domain::audit::{AuditRecord, Origin};
+    Journal::new(AuditRecord::new(&Origin::cli(), "test.write", "test"))
+}

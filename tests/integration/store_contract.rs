@@ -10,7 +10,7 @@ use chrono::{TimeZone, Utc};
 
 use crate::common::sut::{
     Application, ApplicationConfig, Artifact, ArtifactKind, MemoryStore, PostgresSettings,
-    PostgresStore, Release, ReleaseKey, Rollout, Secret, SqliteStore, Store, StoreError,
+    PostgresStore, Release, ReleaseKey, Rollout, Secret, SqliteStore, Store, StoreError, journal,
     parse_version,
 };
 use crate::common::{PgCluster, free_port};
@@ -95,27 +95,37 @@ async fn contract(store: Arc<dyn Store>) {
     assert!(empty.applications.is_empty() && empty.releases.is_empty());
     store.ping().await.unwrap();
 
-    store.insert_application(&application("a")).await.unwrap();
+    store
+        .insert_application(&application("a"), &journal())
+        .await
+        .unwrap();
     assert!(matches!(
-        store.insert_application(&application("a")).await,
+        store
+            .insert_application(&application("a"), &journal())
+            .await,
         Err(StoreError::Conflict)
     ));
 
     let r1 = release("a", "1.0.0");
-    store.insert_release(&r1).await.unwrap();
+    store.insert_release(&r1, &journal()).await.unwrap();
     assert!(
-        matches!(store.insert_release(&r1).await, Err(StoreError::Conflict)),
+        matches!(
+            store.insert_release(&r1, &journal()).await,
+            Err(StoreError::Conflict)
+        ),
         "no overwrite"
     );
     assert!(
         matches!(
-            store.insert_release(&release("ghost", "1.0.0")).await,
+            store
+                .insert_release(&release("ghost", "1.0.0"), &journal())
+                .await,
             Err(StoreError::NotFound)
         ),
         "a release needs its application"
     );
     store
-        .insert_release(&release("a", "1.1.0-rc.1"))
+        .insert_release(&release("a", "1.1.0-rc.1"), &journal())
         .await
         .unwrap();
 
@@ -136,38 +146,54 @@ async fn contract(store: Arc<dyn Store>) {
     };
     yanked.yanked = true;
     yanked.yank_reason = "broken installer".into();
-    store.update_release(&yanked).await.unwrap();
+    store.update_release(&yanked, &journal()).await.unwrap();
     let reloaded = store.load().await.unwrap();
     assert!(
         reloaded.releases.contains(&yanked),
         "rollout and yank state round-trip"
     );
     assert!(matches!(
-        store.update_release(&release("a", "9.9.9")).await,
+        store
+            .update_release(&release("a", "9.9.9"), &journal())
+            .await,
         Err(StoreError::NotFound)
     ));
 
     let mut renamed = application("a");
     renamed.name = "Renamed".into();
-    store.update_application(&renamed).await.unwrap();
+    store
+        .update_application(&renamed, &journal())
+        .await
+        .unwrap();
     assert!(matches!(
-        store.update_application(&application("zzz")).await,
+        store
+            .update_application(&application("zzz"), &journal())
+            .await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.load().await.unwrap().applications[0].name, "Renamed");
 
-    store.delete_release(&key("a", "1.0.0")).await.unwrap();
+    store
+        .delete_release(&key("a", "1.0.0"), &journal())
+        .await
+        .unwrap();
     assert!(matches!(
-        store.delete_release(&key("a", "1.0.0")).await,
+        store.delete_release(&key("a", "1.0.0"), &journal()).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(store.load().await.unwrap().releases.len(), 1);
 
-    store.insert_application(&application("b")).await.unwrap();
-    store.insert_release(&release("b", "2.0.0")).await.unwrap();
-    store.delete_application("a").await.unwrap();
+    store
+        .insert_application(&application("b"), &journal())
+        .await
+        .unwrap();
+    store
+        .insert_release(&release("b", "2.0.0"), &journal())
+        .await
+        .unwrap();
+    store.delete_application("a", &journal()).await.unwrap();
     assert!(matches!(
-        store.delete_application("a").await,
+        store.delete_application("a", &journal()).await,
         Err(StoreError::NotFound)
     ));
     let after = store.load().await.unwrap();
@@ -201,11 +227,11 @@ async fn sqlite_data_survives_reopening() {
             .await
             .unwrap();
         store
-            .insert_application(&application("kept"))
+            .insert_application(&application("kept"), &journal())
             .await
             .unwrap();
         store
-            .insert_release(&release("kept", "3.0.0"))
+            .insert_release(&release("kept", "3.0.0"), &journal())
             .await
             .unwrap();
         store.close().await;
@@ -303,11 +329,11 @@ async fn postgres_store_meets_the_contract_and_survives_reopening() {
 
     let reopened = PostgresStore::open(&postgres(url)).await.unwrap();
     reopened
-        .insert_application(&application("kept"))
+        .insert_application(&application("kept"), &journal())
         .await
         .unwrap();
     reopened
-        .insert_release(&release("kept", "3.0.0"))
+        .insert_release(&release("kept", "3.0.0"), &journal())
         .await
         .unwrap();
     reopened.close().await;
@@ -370,7 +396,10 @@ async fn postgres_connections_honour_sslmode() {
     let store = PostgresStore::open(&postgres(verified.clone()))
         .await
         .expect("TLS with a verified certificate");
-    store.insert_application(&application("tls")).await.unwrap();
+    store
+        .insert_application(&application("tls"), &journal())
+        .await
+        .unwrap();
     let pool = sqlx::PgPool::connect(&verified).await.unwrap();
     let encrypted: bool =
         sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")

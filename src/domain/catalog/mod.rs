@@ -257,16 +257,26 @@ impl Catalog {
 
     /// Applications ordered by id.
     pub fn applications(&self, offset: usize, limit: usize) -> Page<Application> {
-        Page {
-            items: self
-                .apps
-                .values()
-                .skip(offset)
-                .take(limit)
-                .map(|e| e.app.clone())
-                .collect(),
-            total: self.apps.len(),
+        self.applications_matching(|_| true, offset, limit)
+    }
+
+    /// A page of the applications whose id `keep` accepts; `total` counts
+    /// only those (a scoped key learns nothing of the others).
+    pub fn applications_matching(
+        &self,
+        keep: impl Fn(&str) -> bool,
+        offset: usize,
+        limit: usize,
+    ) -> Page<Application> {
+        let mut total = 0;
+        let mut items = Vec::new();
+        for entry in self.apps.values().filter(|e| keep(&e.app.id)) {
+            if total >= offset && items.len() < limit {
+                items.push(entry.app.clone());
+            }
+            total += 1;
         }
+        Page { items, total }
     }
 
     /// Filtered, sorted and paged releases of one application. Ties are broken

@@ -37,14 +37,19 @@ pub struct ListApplicationsParams {
         (status = 401, description = "No or invalid key", body = ErrorBody),
         (status = 422, description = "Invalid parameters", body = ErrorBody)))]
 pub(super) async fn list_applications(
-    _auth: Authorized<ReadAccess>,
+    Authorized(caller, _): Authorized<ReadAccess>,
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<ListApplicationsParams>,
 ) -> Result<Json<ListApplicationsResponse>, ApiError> {
     let paging = Paging::from_params(params.limit, params.offset)?;
-    let page = state
-        .registry
-        .read(|c| c.applications(paging.offset, paging.limit));
+    let principal = &caller.principal;
+    let page = state.registry.read(|c| {
+        c.applications_matching(
+            |id| principal.allows_application(id),
+            paging.offset,
+            paging.limit,
+        )
+    });
     Ok(Json(ListApplicationsResponse {
         page: paging.info(page.total),
         applications: page
@@ -69,14 +74,16 @@ pub(super) async fn list_applications(
     responses(
         (status = 200, description = "The application", body = ApplicationInfo),
         (status = 401, description = "No or invalid key", body = ErrorBody),
+        (status = 403, description = "The key is not allowed for this application", body = ErrorBody),
         (status = 404, description = "Unknown application", body = ErrorBody),
         (status = 422, description = "Invalid id", body = ErrorBody)))]
 pub(super) async fn get_application(
-    _auth: Authorized<ReadAccess>,
+    Authorized(caller, _): Authorized<ReadAccess>,
     State(state): State<AppState>,
     Path(app_id): Path<String>,
 ) -> Result<Json<ApplicationInfo>, ApiError> {
     valid_app_id(&app_id, "app_id")?;
+    caller.check_application(&state, &app_id)?;
     let found = state
         .registry
         .read(|c| Some((c.application(&app_id)?.clone(), c.stats(&app_id)?)));

@@ -15,7 +15,7 @@ use crate::domain::validate::{
     check_name, normalize_platforms,
 };
 use crate::http::AppState;
-use crate::http::auth::{AdminAccess, Authorized, WriteAccess};
+use crate::http::auth::{AdminAccess, Authorized, DeleteAccess, WriteAccess};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, ApiQuery, valid_app_id};
 
@@ -102,7 +102,7 @@ pub struct DeleteApplicationParams {
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub(super) async fn create_application(
-    Authorized(principal, _): Authorized<WriteAccess>,
+    Authorized(caller, _): Authorized<WriteAccess>,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateApplicationRequest>,
 ) -> Result<(StatusCode, Json<CreateApplicationResponse>), ApiError> {
@@ -117,6 +117,7 @@ pub(super) async fn create_application(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    caller.check_application(&state, &body.id)?;
     let now = crate::domain::now();
     let app = Application {
         id: body.id.clone(),
@@ -127,8 +128,11 @@ pub(super) async fn create_application(
         created_at: now,
         updated_at: now,
     };
-    state.registry.create_application(app).await?;
-    tracing::info!(event = "security_audit", action = "application_created", app_id = %body.id, key_name = %principal.name);
+    state
+        .registry
+        .create_application(&caller.origin, app)
+        .await?;
+    tracing::info!(event = "security_audit", action = "application_created", app_id = %body.id, key_name = %caller.name());
     Ok((
         StatusCode::CREATED,
         Json(CreateApplicationResponse {
@@ -209,17 +213,18 @@ fn apply_patch(app: &mut Application, body: UpdateApplicationRequest) -> Result<
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub(super) async fn update_application(
-    Authorized(principal, _): Authorized<AdminAccess>,
+    Authorized(caller, _): Authorized<AdminAccess>,
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     ApiJson(body): ApiJson<UpdateApplicationRequest>,
 ) -> Result<Json<UpdateApplicationResponse>, ApiError> {
     valid_app_id(&app_id, "app_id")?;
+    caller.check_application(&state, &app_id)?;
     let updated = state
         .registry
-        .update_application(&app_id, |app| apply_patch(app, body))
+        .update_application(&caller.origin, &app_id, |app| apply_patch(app, body))
         .await?;
-    tracing::info!(event = "security_audit", action = "application_updated", %app_id, key_name = %principal.name);
+    tracing::info!(event = "security_audit", action = "application_updated", %app_id, key_name = %caller.name());
     Ok(Json(UpdateApplicationResponse {
         message: format!("Application '{app_id}' updated successfully"),
         id: app_id,
@@ -234,21 +239,22 @@ pub(super) async fn update_application(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "No or invalid key", body = ErrorBody),
-        (status = 403, description = "Key lacks admin permission", body = ErrorBody),
+        (status = 403, description = "Key lacks delete permission or is not allowed for this application", body = ErrorBody),
         (status = 404, description = "Unknown application", body = ErrorBody),
         (status = 409, description = "The application still has releases", body = ErrorBody),
         (status = 422, description = "Invalid id or parameters", body = ErrorBody)))]
 pub(super) async fn delete_application(
-    Authorized(principal, _): Authorized<AdminAccess>,
+    Authorized(caller, _): Authorized<DeleteAccess>,
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     ApiQuery(params): ApiQuery<DeleteApplicationParams>,
 ) -> Result<StatusCode, ApiError> {
     valid_app_id(&app_id, "app_id")?;
+    caller.check_application(&state, &app_id)?;
     state
         .registry
-        .delete_application(&app_id, params.force)
+        .delete_application(&caller.origin, &app_id, params.force)
         .await?;
-    tracing::info!(event = "security_audit", action = "application_deleted", %app_id, force = params.force, key_name = %principal.name);
+    tracing::info!(event = "security_audit", action = "application_deleted", %app_id, force = params.force, key_name = %caller.name());
     Ok(StatusCode::NO_CONTENT)
 }

@@ -106,15 +106,17 @@ fn release_filter(params: &ListReleasesParams) -> Result<ReleaseFilter, ApiError
     responses(
         (status = 200, description = "A page of releases", body = ListReleasesResponse),
         (status = 401, description = "No or invalid key", body = ErrorBody),
+        (status = 403, description = "The key is not allowed for this application", body = ErrorBody),
         (status = 404, description = "Unknown application", body = ErrorBody),
         (status = 422, description = "Invalid parameters", body = ErrorBody)))]
 pub(super) async fn list_releases(
-    _auth: Authorized<ReadAccess>,
+    Authorized(caller, _): Authorized<ReadAccess>,
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     ApiQuery(params): ApiQuery<ListReleasesParams>,
 ) -> Result<Json<ListReleasesResponse>, ApiError> {
     valid_app_id(&app_id, "app_id")?;
+    caller.check_application(&state, &app_id)?;
     let paging = Paging::from_params(params.limit, params.offset)?;
     let filter = release_filter(&params)?;
     let sort = match params.sort_by {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{ReleaseInfo, release_key};
 use crate::domain::validate::{FieldErrors, check_text};
 use crate::http::AppState;
-use crate::http::auth::{AdminAccess, Authorized};
+use crate::http::auth::{Authorized, DeleteAccess, RolloutAccess};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
 
@@ -28,18 +28,19 @@ pub struct DeleteReleaseResponse {
     responses(
         (status = 200, description = "Deleted", body = DeleteReleaseResponse),
         (status = 401, description = "No or invalid key", body = ErrorBody),
-        (status = 403, description = "Key lacks admin permission", body = ErrorBody),
+        (status = 403, description = "Key lacks delete permission or is not allowed for this application", body = ErrorBody),
         (status = 404, description = "No such release", body = ErrorBody),
         (status = 422, description = "Invalid path parameters", body = ErrorBody)))]
 pub(super) async fn delete_release(
-    Authorized(principal, _): Authorized<AdminAccess>,
+    Authorized(caller, _): Authorized<DeleteAccess>,
     State(state): State<AppState>,
     Path((app_id, version, platform, arch)): Path<(String, String, String, String)>,
 ) -> Result<Json<DeleteReleaseResponse>, ApiError> {
     let key = release_key(app_id, &version, &platform, &arch)?;
+    caller.check_application(&state, &key.application_id)?;
     let id = key.id();
-    state.registry.delete_release(&key).await?;
-    tracing::info!(event = "security_audit", action = "release_deleted", app_id = %key.application_id, release = %id, key_name = %principal.name);
+    state.registry.delete_release(&caller.origin, &key).await?;
+    tracing::info!(event = "security_audit", action = "release_deleted", app_id = %key.application_id, release = %id, key_name = %caller.name());
     Ok(Json(DeleteReleaseResponse {
         message: format!("Release '{id}' deleted successfully"),
         id,
@@ -71,16 +72,17 @@ pub struct UpdateReleaseRequest {
     responses(
         (status = 200, description = "The release after the change", body = ReleaseInfo),
         (status = 401, description = "No or invalid key", body = ErrorBody),
-        (status = 403, description = "Key lacks admin permission", body = ErrorBody),
+        (status = 403, description = "Key lacks rollout permission or is not allowed for this application", body = ErrorBody),
         (status = 404, description = "No such release", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub(super) async fn update_release(
-    Authorized(principal, _): Authorized<AdminAccess>,
+    Authorized(caller, _): Authorized<RolloutAccess>,
     State(state): State<AppState>,
     Path((app_id, version, platform, arch)): Path<(String, String, String, String)>,
     ApiJson(body): ApiJson<UpdateReleaseRequest>,
 ) -> Result<Json<ReleaseInfo>, ApiError> {
     let key = release_key(app_id, &version, &platform, &arch)?;
+    caller.check_application(&state, &key.application_id)?;
     let mut errors = FieldErrors::default();
     if body.rollout_percentage.is_none()
         && body.rollout_paused.is_none()
@@ -106,7 +108,7 @@ pub(super) async fn update_release(
     let id = key.id();
     let updated = state
         .registry
-        .update_release(&key, |release| {
+        .update_release(&caller.origin, &key, |release| {
             if let Some(percentage) = body.rollout_percentage {
                 release.rollout.percentage = percentage;
             }
@@ -131,7 +133,7 @@ pub(super) async fn update_release(
         rollout_percentage = updated.rollout.percentage,
         rollout_paused = updated.rollout.paused,
         yanked = updated.yanked,
-        key_name = %principal.name
+        key_name = %caller.name()
     );
     Ok(Json(ReleaseInfo::from(&updated)))
 }

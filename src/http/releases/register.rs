@@ -13,7 +13,7 @@ use crate::domain::register::{FileDraft, ReleaseDraft, build_release, file_field
 use crate::domain::signing::SigningKeys;
 use crate::domain::validate::FieldErrors;
 use crate::http::AppState;
-use crate::http::auth::{Authorized, WriteAccess};
+use crate::http::auth::{Authorized, PublishAccess};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiJson, valid_app_id};
 use crate::registry::WriteError;
@@ -140,18 +140,19 @@ impl From<FileRequest> for FileDraft {
         (status = 201, description = "Registered", body = RegisterReleaseResponse),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "No or invalid key", body = ErrorBody),
-        (status = 403, description = "Key lacks write permission", body = ErrorBody),
+        (status = 403, description = "Key lacks publish permission or is not allowed for this application", body = ErrorBody),
         (status = 404, description = "Unknown application", body = ErrorBody),
         (status = 409, description = "This release already exists", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub(super) async fn register_release(
-    Authorized(principal, _): Authorized<WriteAccess>,
+    Authorized(caller, _): Authorized<PublishAccess>,
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     ApiJson(body): ApiJson<RegisterReleaseRequest>,
 ) -> Result<(StatusCode, Json<RegisterReleaseResponse>), ApiError> {
     valid_app_id(&app_id, "app_id")?;
+    caller.check_application(&state, &app_id)?;
     let app = state
         .registry
         .read(|c| c.application(&app_id).cloned())
@@ -173,7 +174,7 @@ pub(super) async fn register_release(
             for (index, field, message) in problems {
                 errors.add(file_field(single, index, &field), message);
             }
-            tracing::warn!(event = "security_audit", action = "release_verification_failed", %app_id, version = %release.version(), key_name = %principal.name);
+            tracing::warn!(event = "security_audit", action = "release_verification_failed", %app_id, version = %release.version(), key_name = %caller.name());
             return Err(ApiError::validation(errors));
         }
     }
@@ -184,8 +185,8 @@ pub(super) async fn register_release(
         release.key.platform.clone(),
         release.key.architecture.clone(),
     );
-    state.registry.add_release(release).await?;
-    tracing::info!(event = "security_audit", action = "release_registered", %app_id, %version, %platform, %architecture, key_name = %principal.name);
+    state.registry.add_release(&caller.origin, release).await?;
+    tracing::info!(event = "security_audit", action = "release_registered", %app_id, %version, %platform, %architecture, key_name = %caller.name());
     Ok((
         StatusCode::CREATED,
         Json(RegisterReleaseResponse {

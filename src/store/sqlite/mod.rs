@@ -10,9 +10,15 @@ use sqlx::sqlite::{
 };
 use sqlx::{query, query_as};
 
+mod records;
+
 use super::rows::{DbApplication, DbRelease};
-use super::{Snapshot, Store, StoreError, describe};
+use super::{Journal, Snapshot, Store, StoreError, describe};
+use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+use crate::domain::keys::ManagedKey;
+use crate::domain::webhook::{Delivery, DeliveryAttempt, NextStep, Webhook};
 use crate::domain::{Application, Release, ReleaseKey};
+use chrono::{DateTime, Utc};
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -70,7 +76,12 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn insert_application(&self, app: &Application) -> Result<(), StoreError> {
+    async fn insert_application(
+        &self,
+        app: &Application,
+        journal: &Journal,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let row = DbApplication::try_from(app)?;
         query(
             "INSERT INTO applications (id, name, description, platforms, config, created_at, updated_at) \
@@ -83,12 +94,19 @@ impl Store for SqliteStore {
         .bind(row.config)
         .bind(row.created_at)
         .bind(row.updated_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        records::write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn update_application(&self, app: &Application) -> Result<(), StoreError> {
+    async fn update_application(
+        &self,
+        app: &Application,
+        journal: &Journal,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let row = DbApplication::try_from(app)?;
         let result = query(
             "UPDATE applications SET name = ?, description = ?, platforms = ?, config = ?, updated_at = ? \
@@ -100,26 +118,32 @@ impl Store for SqliteStore {
         .bind(row.config)
         .bind(row.updated_at)
         .bind(row.id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        records::write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_application(&self, id: &str) -> Result<(), StoreError> {
+    async fn delete_application(&self, id: &str, journal: &Journal) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let result = query("DELETE FROM applications WHERE id = ?")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        records::write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn insert_release(&self, release: &Release) -> Result<(), StoreError> {
+    async fn insert_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let row = DbRelease::try_from(release)?;
         let primary = release.primary_file();
         let (checksum, checksum_type) = release.primary_checksum();
@@ -155,12 +179,15 @@ impl Store for SqliteStore {
         .bind(row.yank_reason)
         .bind(row.files)
         .bind(row.minimum_system_version)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        records::write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn update_release(&self, release: &Release) -> Result<(), StoreError> {
+    async fn update_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let key = &release.key;
         let result = query(
             "UPDATE releases SET rollout_percentage = ?, rollout_paused = ?, yanked = ?, yank_reason = ? \
@@ -174,15 +201,18 @@ impl Store for SqliteStore {
         .bind(key.version.to_string())
         .bind(&key.platform)
         .bind(&key.architecture)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        records::write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_release(&self, key: &ReleaseKey) -> Result<(), StoreError> {
+    async fn delete_release(&self, key: &ReleaseKey, journal: &Journal) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let result = query(
             "DELETE FROM releases WHERE application_id = ? AND version = ? AND platform = ? AND architecture = ?",
         )
@@ -190,12 +220,80 @@ impl Store for SqliteStore {
         .bind(key.version.to_string())
         .bind(&key.platform)
         .bind(&key.architecture)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        records::write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn load_keys(&self) -> Result<Vec<ManagedKey>, StoreError> {
+        records::load_keys(&self.pool).await
+    }
+
+    async fn insert_key(&self, key: &ManagedKey, journal: &Journal) -> Result<(), StoreError> {
+        records::insert_key(&self.pool, key, journal).await
+    }
+
+    async fn update_key(&self, key: &ManagedKey, journal: &Journal) -> Result<(), StoreError> {
+        records::update_key(&self.pool, key, journal).await
+    }
+
+    async fn touch_keys(&self, used: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
+        records::touch_keys(&self.pool, used).await
+    }
+
+    async fn record_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        records::insert_audit(&mut conn, record).await
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        records::audit(&self.pool, query).await
+    }
+
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        records::prune(&self.pool, before).await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+        records::webhooks(&self.pool).await
+    }
+
+    async fn insert_webhook(&self, hook: &Webhook, journal: &Journal) -> Result<(), StoreError> {
+        records::insert_webhook(&self.pool, hook, journal).await
+    }
+
+    async fn delete_webhook(&self, id: &str, journal: &Journal) -> Result<(), StoreError> {
+        records::delete_webhook(&self.pool, id, journal).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        records::claim_deliveries(&self.pool, now, lease, limit).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        attempt: &DeliveryAttempt,
+        next: NextStep,
+    ) -> Result<(), StoreError> {
+        records::finish_delivery(&self.pool, attempt, next).await
+    }
+
+    async fn deliveries(
+        &self,
+        webhook_id: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        records::deliveries(&self.pool, webhook_id, limit).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

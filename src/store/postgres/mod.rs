@@ -8,10 +8,18 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{query, query_as};
 
+mod records;
+
+use chrono::{DateTime, Utc};
+
 use super::decode_version;
-use super::rows::{DbApplication, DbRelease};
-use super::{Snapshot, Store, StoreError, StoreEvent, describe};
+use super::records::{DbKey, DbWebhook};
+use super::rows::{DbApplication, DbRelease, Timestamp};
+use super::{Journal, Snapshot, Store, StoreError, StoreEvent, describe};
 use crate::config::PostgresSettings;
+use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+use crate::domain::keys::ManagedKey;
+use crate::domain::webhook::{Delivery, DeliveryAttempt, NextStep, Webhook};
 use crate::domain::{Application, Change, Release, ReleaseKey};
 
 /// The channel every write notifies, in the write's own transaction, so a
@@ -51,37 +59,43 @@ impl PostgresStore {
         })
     }
 
-    /// Runs one write and its notification in a transaction.
+    /// Runs one write, its journal and its notification (if other replicas
+    /// cache what it changes) in a transaction.
     async fn write(
         &self,
         statement: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
-        notice: String,
+        notice: Option<String>,
+        journal: &Journal,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let affected = statement.execute(&mut *tx).await?.rows_affected();
         if affected > 0 {
-            query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(notice)
-                .execute(&mut *tx)
-                .await?;
+            records::write_journal(&mut tx, journal).await?;
+            if let Some(notice) = notice {
+                query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(notice)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         tx.commit().await?;
         Ok(affected)
     }
 
     /// Reads back what a notification names.
-    async fn fetch(&self, notice: &str) -> Result<Change, StoreError> {
-        match Notice::parse(notice)? {
+    async fn fetch(&self, notice: &str) -> Result<StoreEvent, StoreError> {
+        let change = match Notice::parse(notice)? {
+            Notice::Keys => return Ok(StoreEvent::KeysChanged),
             Notice::Application(id) => {
                 let row = query_as::<_, DbApplication>("SELECT * FROM applications WHERE id = $1")
                     .bind(&id)
                     .fetch_optional(&self.pool)
                     .await?;
-                Ok(match row {
+                match row {
                     Some(row) => Change::ApplicationUpserted(row.try_into()?),
                     None => Change::ApplicationDeleted(id),
-                })
+                }
             }
             Notice::Release(key) => {
                 let row = query_as::<_, DbRelease>(
@@ -93,12 +107,13 @@ impl PostgresStore {
                 .bind(&key.architecture)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(match row {
+                match row {
                     Some(row) => Change::ReleaseUpserted(row.try_into()?),
                     None => Change::ReleaseDeleted(key),
-                })
+                }
             }
-        }
+        };
+        Ok(StoreEvent::Changed(Box::new(change)))
     }
 }
 
@@ -112,9 +127,12 @@ async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 enum Notice {
     Application(String),
     Release(ReleaseKey),
+    Keys,
 }
 
 impl Notice {
+    const KEYS: &str = "k";
+
     fn application(id: &str) -> String {
         format!("a\t{id}")
     }
@@ -130,6 +148,7 @@ impl Notice {
         let parts: Vec<&str> = payload.split('\t').collect();
         match parts.as_slice() {
             ["a", id] => Ok(Self::Application((*id).to_string())),
+            [Self::KEYS] => Ok(Self::Keys),
             ["r", app, version, platform, architecture] => Ok(Self::Release(ReleaseKey {
                 application_id: (*app).to_string(),
                 version: decode_version(version)?,
@@ -170,7 +189,11 @@ impl Store for PostgresStore {
         })
     }
 
-    async fn insert_application(&self, app: &Application) -> Result<(), StoreError> {
+    async fn insert_application(
+        &self,
+        app: &Application,
+        journal: &Journal,
+    ) -> Result<(), StoreError> {
         let row = DbApplication::try_from(app)?;
         let statement = query(
             "INSERT INTO applications (id, name, description, platforms, config, created_at, updated_at) \
@@ -183,11 +206,16 @@ impl Store for PostgresStore {
         .bind(row.config)
         .bind(row.created_at)
         .bind(row.updated_at);
-        self.write(statement, Notice::application(&app.id)).await?;
+        self.write(statement, Some(Notice::application(&app.id)), journal)
+            .await?;
         Ok(())
     }
 
-    async fn update_application(&self, app: &Application) -> Result<(), StoreError> {
+    async fn update_application(
+        &self,
+        app: &Application,
+        journal: &Journal,
+    ) -> Result<(), StoreError> {
         let row = DbApplication::try_from(app)?;
         let statement = query(
             "UPDATE applications SET name = $1, description = $2, platforms = $3, config = $4, updated_at = $5 \
@@ -199,21 +227,29 @@ impl Store for PostgresStore {
         .bind(row.config)
         .bind(row.updated_at)
         .bind(row.id);
-        if self.write(statement, Notice::application(&app.id)).await? == 0 {
+        if self
+            .write(statement, Some(Notice::application(&app.id)), journal)
+            .await?
+            == 0
+        {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
-    async fn delete_application(&self, id: &str) -> Result<(), StoreError> {
+    async fn delete_application(&self, id: &str, journal: &Journal) -> Result<(), StoreError> {
         let statement = query("DELETE FROM applications WHERE id = $1").bind(id);
-        if self.write(statement, Notice::application(id)).await? == 0 {
+        if self
+            .write(statement, Some(Notice::application(id)), journal)
+            .await?
+            == 0
+        {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
-    async fn insert_release(&self, release: &Release) -> Result<(), StoreError> {
+    async fn insert_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError> {
         let row = DbRelease::try_from(release)?;
         let statement = query(
             "INSERT INTO releases (application_id, version, platform, architecture, channel, files, \
@@ -238,11 +274,12 @@ impl Store for PostgresStore {
         .bind(row.rollout_paused)
         .bind(row.yanked)
         .bind(row.yank_reason);
-        self.write(statement, Notice::release(&release.key)).await?;
+        self.write(statement, Some(Notice::release(&release.key)), journal)
+            .await?;
         Ok(())
     }
 
-    async fn update_release(&self, release: &Release) -> Result<(), StoreError> {
+    async fn update_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError> {
         let key = &release.key;
         let statement = query(
             "UPDATE releases SET rollout_percentage = $1, rollout_paused = $2, yanked = $3, yank_reason = $4 \
@@ -256,13 +293,17 @@ impl Store for PostgresStore {
         .bind(key.version.to_string())
         .bind(&key.platform)
         .bind(&key.architecture);
-        if self.write(statement, Notice::release(key)).await? == 0 {
+        if self
+            .write(statement, Some(Notice::release(key)), journal)
+            .await?
+            == 0
+        {
             return Err(StoreError::NotFound);
         }
         Ok(())
     }
 
-    async fn delete_release(&self, key: &ReleaseKey) -> Result<(), StoreError> {
+    async fn delete_release(&self, key: &ReleaseKey, journal: &Journal) -> Result<(), StoreError> {
         let statement = query(
             "DELETE FROM releases WHERE application_id = $1 AND version = $2 AND platform = $3 AND architecture = $4",
         )
@@ -270,10 +311,125 @@ impl Store for PostgresStore {
         .bind(key.version.to_string())
         .bind(&key.platform)
         .bind(&key.architecture);
-        if self.write(statement, Notice::release(key)).await? == 0 {
+        if self
+            .write(statement, Some(Notice::release(key)), journal)
+            .await?
+            == 0
+        {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    async fn load_keys(&self) -> Result<Vec<ManagedKey>, StoreError> {
+        records::load_keys(&self.pool).await
+    }
+
+    async fn insert_key(&self, key: &ManagedKey, journal: &Journal) -> Result<(), StoreError> {
+        let row = DbKey::try_from(key)?;
+        let statement = query(
+            "INSERT INTO api_keys (id, name, permissions, applications, digest, created_at, created_by, \
+             expires_at, last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(row.id)
+        .bind(row.name)
+        .bind(row.permissions)
+        .bind(row.applications)
+        .bind(row.digest)
+        .bind(row.created_at)
+        .bind(row.created_by)
+        .bind(row.expires_at)
+        .bind(row.last_used_at)
+        .bind(row.revoked_at);
+        self.write(statement, Some(Notice::KEYS.into()), journal)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_key(&self, key: &ManagedKey, journal: &Journal) -> Result<(), StoreError> {
+        let statement = query("UPDATE api_keys SET digest = $1, revoked_at = $2 WHERE id = $3")
+            .bind(&key.digest)
+            .bind(key.revoked_at.map(Timestamp))
+            .bind(&key.id);
+        if self
+            .write(statement, Some(Notice::KEYS.into()), journal)
+            .await?
+            == 0
+        {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn touch_keys(&self, used: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
+        records::touch_keys(&self.pool, used).await
+    }
+
+    async fn record_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        records::insert_audit(&mut conn, record).await
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        records::audit(&self.pool, query).await
+    }
+
+    async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        records::prune(&self.pool, before).await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+        records::webhooks(&self.pool).await
+    }
+
+    async fn insert_webhook(&self, hook: &Webhook, journal: &Journal) -> Result<(), StoreError> {
+        let row = DbWebhook::try_from(hook)?;
+        let statement = query(
+            "INSERT INTO webhooks (id, application_id, url, events, secret, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(row.id)
+        .bind(row.application_id)
+        .bind(row.url)
+        .bind(row.events)
+        .bind(row.secret)
+        .bind(row.created_at)
+        .bind(row.created_by);
+        self.write(statement, None, journal).await?;
+        Ok(())
+    }
+
+    async fn delete_webhook(&self, id: &str, journal: &Journal) -> Result<(), StoreError> {
+        let statement = query("DELETE FROM webhooks WHERE id = $1").bind(id);
+        if self.write(statement, None, journal).await? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        records::claim_deliveries(&self.pool, now, lease, limit).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        attempt: &DeliveryAttempt,
+        next: NextStep,
+    ) -> Result<(), StoreError> {
+        records::finish_delivery(&self.pool, attempt, next).await
+    }
+
+    async fn deliveries(
+        &self,
+        webhook_id: &str,
+        limit: u32,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        records::deliveries(&self.pool, webhook_id, limit).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -297,7 +453,7 @@ impl Store for PostgresStore {
         match guard.as_mut()?.try_recv().await {
             Ok(Some(notification)) => {
                 return Some(match self.fetch(notification.payload()).await {
-                    Ok(change) => StoreEvent::Changed(Box::new(change)),
+                    Ok(event) => event,
                     Err(e) => {
                         tracing::warn!(error = %e, "reading a change back failed; reloading everything");
                         StoreEvent::Resync

@@ -4,10 +4,14 @@
 //! has it durably, to the catalog, before the caller gets its answer. Reads
 //! never reach the store.
 
+mod journal;
+
 use std::sync::Arc;
 
 use parking_lot::RwLock;
+use tokio::sync::Notify;
 
+use crate::domain::audit::Origin;
 use crate::domain::validate::FieldErrors;
 use crate::domain::{Application, Catalog, Change, Release, ReleaseKey};
 use crate::store::{Store, StoreError};
@@ -47,6 +51,7 @@ pub struct Registry {
     store: Arc<dyn Store>,
     catalog: RwLock<Catalog>,
     writes: tokio::sync::Mutex<()>,
+    outbox: Notify,
 }
 
 impl Registry {
@@ -59,11 +64,17 @@ impl Registry {
                 snapshot.releases,
             )),
             writes: tokio::sync::Mutex::new(()),
+            outbox: Notify::new(),
         })
     }
 
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// Signalled after every local write that queued webhook messages.
+    pub fn outbox_signal(&self) -> &Notify {
+        &self.outbox
     }
 
     pub fn read<R>(&self, f: impl FnOnce(&Catalog) -> R) -> R {
@@ -89,16 +100,22 @@ impl Registry {
         Ok(())
     }
 
-    pub async fn create_application(&self, app: Application) -> Result<(), WriteError> {
+    pub async fn create_application(
+        &self,
+        origin: &Origin,
+        app: Application,
+    ) -> Result<(), WriteError> {
         let _guard = self.writes.lock().await;
         if self.read(|c| c.application(&app.id).is_some()) {
             return Err(WriteError::ApplicationExists(app.id));
         }
+        let journal = journal::application_created(origin, &app);
         self.store
-            .insert_application(&app)
+            .insert_application(&app, &journal)
             .await
             .map_err(|e| store_error("insert_application", Subject::Application(&app.id), e))?;
         self.apply(Change::ApplicationUpserted(app));
+        self.outbox.notify_one();
         Ok(())
     }
 
@@ -106,44 +123,54 @@ impl Registry {
     /// an edit that finds problems stores nothing.
     pub async fn update_application(
         &self,
+        origin: &Origin,
         id: &str,
         edit: impl FnOnce(&mut Application) -> Result<(), FieldErrors>,
     ) -> Result<Application, WriteError> {
         let _guard = self.writes.lock().await;
-        let Some(mut app) = self.read(|c| c.application(id).cloned()) else {
+        let Some(before) = self.read(|c| c.application(id).cloned()) else {
             return Err(WriteError::ApplicationNotFound(id.to_string()));
         };
+        let mut app = before.clone();
         edit(&mut app).map_err(WriteError::Invalid)?;
+        let journal = journal::application_updated(origin, &before, &app);
         self.store
-            .update_application(&app)
+            .update_application(&app, &journal)
             .await
             .map_err(|e| store_error("update_application", Subject::Application(id), e))?;
         self.apply(Change::ApplicationUpserted(app.clone()));
+        self.outbox.notify_one();
         Ok(app)
     }
 
-    pub async fn delete_application(&self, id: &str, force: bool) -> Result<(), WriteError> {
+    pub async fn delete_application(
+        &self,
+        origin: &Origin,
+        id: &str,
+        force: bool,
+    ) -> Result<(), WriteError> {
         let _guard = self.writes.lock().await;
-        let releases = self.read(|c| c.application(id).map(|_| c.release_count(id)));
-        match releases {
+        let found = self.read(|c| c.application(id).map(|a| (a.clone(), c.release_count(id))));
+        let journal = match found {
             None => return Err(WriteError::ApplicationNotFound(id.to_string())),
-            Some(count) if count > 0 && !force => {
+            Some((_, count)) if count > 0 && !force => {
                 return Err(WriteError::HasReleases {
                     application_id: id.to_string(),
                     count,
                 });
             }
-            Some(_) => {}
-        }
+            Some((app, count)) => journal::application_deleted(origin, &app, count),
+        };
         self.store
-            .delete_application(id)
+            .delete_application(id, &journal)
             .await
             .map_err(|e| store_error("delete_application", Subject::Application(id), e))?;
         self.apply(Change::ApplicationDeleted(id.to_string()));
+        self.outbox.notify_one();
         Ok(())
     }
 
-    pub async fn add_release(&self, release: Release) -> Result<(), WriteError> {
+    pub async fn add_release(&self, origin: &Origin, release: Release) -> Result<(), WriteError> {
         let _guard = self.writes.lock().await;
         let (known, exists) = self.read(|c| {
             (
@@ -159,17 +186,20 @@ impl Registry {
         if exists {
             return Err(WriteError::ReleaseExists(release.key));
         }
+        let journal = journal::release_published(origin, &release);
         self.store
-            .insert_release(&release)
+            .insert_release(&release, &journal)
             .await
             .map_err(|e| store_error("insert_release", Subject::NewRelease(&release.key), e))?;
         self.apply(Change::ReleaseUpserted(release));
+        self.outbox.notify_one();
         Ok(())
     }
 
     /// Applies `edit` to a release's rollout or yank state and stores it.
     pub async fn update_release(
         &self,
+        origin: &Origin,
         key: &ReleaseKey,
         edit: impl FnOnce(&mut Release),
     ) -> Result<Release, WriteError> {
@@ -178,24 +208,32 @@ impl Registry {
         let current = current.ok_or_else(|| WriteError::ReleaseNotFound(key.clone()))?;
         let mut release = Release::clone(current.as_ref());
         edit(&mut release);
+        let journal = journal::release_updated(origin, &current, &release);
         self.store
-            .update_release(&release)
+            .update_release(&release, &journal)
             .await
             .map_err(|e| store_error("update_release", Subject::Release(key), e))?;
         self.apply(Change::ReleaseUpserted(release.clone()));
+        self.outbox.notify_one();
         Ok(release)
     }
 
-    pub async fn delete_release(&self, key: &ReleaseKey) -> Result<(), WriteError> {
+    pub async fn delete_release(
+        &self,
+        origin: &Origin,
+        key: &ReleaseKey,
+    ) -> Result<(), WriteError> {
         let _guard = self.writes.lock().await;
-        if self.read(|c| c.release(key)).is_none() {
+        let Some(current) = self.read(|c| c.release(key)) else {
             return Err(WriteError::ReleaseNotFound(key.clone()));
-        }
+        };
+        let journal = journal::release_deleted(origin, &current);
         self.store
-            .delete_release(key)
+            .delete_release(key, &journal)
             .await
             .map_err(|e| store_error("delete_release", Subject::Release(key), e))?;
         self.apply(Change::ReleaseDeleted(key.clone()));
+        self.outbox.notify_one();
         Ok(())
     }
 }

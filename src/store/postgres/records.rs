@@ -1,0 +1,253 @@
+//! PostgreSQL: managed keys, the audit log, webhooks and their outbox.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgPool;
+use sqlx::{PgConnection, query, query_as};
+
+use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+use crate::domain::keys::ManagedKey;
+use crate::domain::webhook::{Delivery, DeliveryAttempt, NextStep, Webhook};
+use crate::store::records::{
+    DbAttempt, DbAuditEntry, DbDelivery, DbKey, DbWebhook, encode_changes, message_id, outbox_state,
+};
+use crate::store::rows::Timestamp;
+use crate::store::{Journal, StoreError, outbox_messages};
+
+/// The audit entry and the outbox messages of one write, on its transaction.
+pub(super) async fn write_journal(
+    tx: &mut PgConnection,
+    journal: &Journal,
+) -> Result<(), StoreError> {
+    insert_audit(&mut *tx, &journal.audit).await?;
+    if journal.events.is_empty() {
+        return Ok(());
+    }
+    let hooks: Vec<Webhook> = query_as::<_, DbWebhook>("SELECT * FROM webhooks")
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(Webhook::try_from)
+        .collect::<Result<_, _>>()?;
+    let now = Timestamp(journal.audit.at);
+    for (hook_id, event) in outbox_messages(&hooks, &journal.events) {
+        query(
+            "INSERT INTO webhook_outbox (id, webhook_id, event_type, body, created_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(message_id())
+        .bind(hook_id)
+        .bind(event.event_type)
+        .bind(&event.body)
+        .bind(&now)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn insert_audit(
+    conn: &mut PgConnection,
+    record: &AuditRecord,
+) -> Result<(), StoreError> {
+    let actor = &record.origin.actor;
+    query(
+        "INSERT INTO audit_log (at, actor_kind, actor_key_id, actor_name, client_ip, request_id, \
+         action, application_id, target, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(Timestamp(record.at))
+    .bind(actor.kind.as_str())
+    .bind(&actor.key_id)
+    .bind(&actor.name)
+    .bind(&record.origin.client_ip)
+    .bind(&record.origin.request_id)
+    .bind(record.action)
+    .bind(&record.application_id)
+    .bind(&record.target)
+    .bind(encode_changes(&record.changes)?)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn load_keys(pool: &PgPool) -> Result<Vec<ManagedKey>, StoreError> {
+    query_as::<_, DbKey>("SELECT * FROM api_keys ORDER BY created_at, id")
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(ManagedKey::try_from)
+        .collect()
+}
+
+pub(super) async fn touch_keys(
+    pool: &PgPool,
+    used: &[(String, DateTime<Utc>)],
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    for (id, at) in used {
+        query(
+            "UPDATE api_keys SET last_used_at = $1 \
+             WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(Timestamp(*at))
+        .bind(id)
+        .bind(Timestamp(*at))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn audit(
+    pool: &PgPool,
+    filter: &AuditQuery,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    // Filters that narrow by index go to SQL; the rest are applied to what
+    // comes back, fetched in batches until the page is full.
+    let mut entries = Vec::new();
+    let mut before = filter.before.unwrap_or(i64::MAX);
+    let batch = i64::from(filter.limit.max(1)) * 4;
+    loop {
+        let rows = query_as::<_, DbAuditEntry>(
+            "SELECT * FROM audit_log WHERE id < $1 AND ($2::text IS NULL OR application_id = $3) \
+             AND ($4::timestamptz IS NULL OR at >= $5) AND ($6::timestamptz IS NULL OR at < $7) \
+             ORDER BY id DESC LIMIT $8",
+        )
+        .bind(before)
+        .bind(&filter.application_id)
+        .bind(&filter.application_id)
+        .bind(filter.since.map(Timestamp))
+        .bind(filter.since.map(Timestamp))
+        .bind(filter.until.map(Timestamp))
+        .bind(filter.until.map(Timestamp))
+        .bind(batch)
+        .fetch_all(pool)
+        .await?;
+        let exhausted = (rows.len() as i64) < batch;
+        for row in rows {
+            before = row.id;
+            let entry = AuditEntry::try_from(row)?;
+            if filter.matches(&entry) {
+                entries.push(entry);
+                if entries.len() >= filter.limit as usize {
+                    return Ok(entries);
+                }
+            }
+        }
+        if exhausted {
+            return Ok(entries);
+        }
+    }
+}
+
+pub(super) async fn prune(pool: &PgPool, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let removed = query("DELETE FROM audit_log WHERE at < $1")
+        .bind(Timestamp(before))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    query("DELETE FROM webhook_outbox WHERE state <> 'pending' AND created_at < $1")
+        .bind(Timestamp(before))
+        .execute(&mut *tx)
+        .await?;
+    query("DELETE FROM webhook_attempts WHERE at < $1")
+        .bind(Timestamp(before))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(removed)
+}
+
+pub(super) async fn webhooks(pool: &PgPool) -> Result<Vec<Webhook>, StoreError> {
+    query_as::<_, DbWebhook>("SELECT * FROM webhooks ORDER BY created_at, id")
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(Webhook::try_from)
+        .collect()
+}
+
+pub(super) async fn claim_deliveries(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: u32,
+) -> Result<Vec<Delivery>, StoreError> {
+    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+    // Replicas claim concurrently: rows another replica is claiming are
+    // skipped, not waited for, and the lease keeps them from a second claim.
+    let rows = query_as::<_, DbDelivery>(
+        "WITH due AS ( \
+            SELECT id FROM webhook_outbox WHERE state = 'pending' AND next_attempt_at <= $2 \
+            AND (lease_until IS NULL OR lease_until <= $2) ORDER BY created_at, id LIMIT $3 \
+            FOR UPDATE SKIP LOCKED) \
+         UPDATE webhook_outbox o SET lease_until = $1 FROM due, webhooks w \
+         WHERE o.id = due.id AND w.id = o.webhook_id \
+         RETURNING o.id, o.webhook_id, o.event_type, o.body, o.created_at, o.attempts, w.url, w.secret",
+    )
+    .bind(Timestamp(until))
+    .bind(Timestamp(now))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Delivery::from).collect())
+}
+
+pub(super) async fn finish_delivery(
+    pool: &PgPool,
+    attempt: &DeliveryAttempt,
+    next: NextStep,
+) -> Result<(), StoreError> {
+    let (state, next_at) = outbox_state(next);
+    let mut tx = pool.begin().await?;
+    let updated = query(
+        "UPDATE webhook_outbox SET attempts = attempts + 1, state = $1, \
+         next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL WHERE id = $3",
+    )
+    .bind(state)
+    .bind(next_at)
+    .bind(&attempt.message_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    // A webhook deleted mid-delivery took its message with it: nothing to log.
+    if updated > 0 {
+        query(
+            "INSERT INTO webhook_attempts (message_id, webhook_id, event_type, at, status, error, \
+             duration_ms, succeeded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&attempt.message_id)
+        .bind(&attempt.webhook_id)
+        .bind(&attempt.event_type)
+        .bind(Timestamp(attempt.at))
+        .bind(attempt.status.map(i32::from))
+        .bind(&attempt.error)
+        .bind(i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX))
+        .bind(attempt.succeeded)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(super) async fn deliveries(
+    pool: &PgPool,
+    webhook_id: &str,
+    limit: u32,
+) -> Result<Vec<DeliveryAttempt>, StoreError> {
+    Ok(query_as::<_, DbAttempt>(
+        "SELECT * FROM webhook_attempts WHERE webhook_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(webhook_id)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(DeliveryAttempt::from)
+    .collect())
+}
