@@ -64,7 +64,7 @@ impl Caller {
         if self.principal.allows_application(app_id) {
             return Ok(());
         }
-        self.denied(state, "application_scope");
+        self.denied(state, "application_scope", Some(app_id));
         Err(ApiError::forbidden(
             "This API key is not allowed for this application",
         ))
@@ -76,13 +76,13 @@ impl Caller {
         if !self.principal.is_scoped() {
             return Ok(());
         }
-        self.denied(state, "scoped_key");
+        self.denied(state, "scoped_key", None);
         Err(ApiError::forbidden(
             "This operation needs a key that is not limited to some applications",
         ))
     }
 
-    fn denied(&self, state: &AppState, reason: &'static str) {
+    fn denied(&self, state: &AppState, reason: &'static str, application_id: Option<&str>) {
         tracing::warn!(
             event = "permission_denied",
             key_name = %self.principal.name,
@@ -94,8 +94,9 @@ impl Caller {
         );
         metrics::counter!("updater_auth_failures_total", "reason" => "forbidden").increment(1);
         if self.principal.key_id.is_some() {
-            let record = AuditRecord::new(&self.origin, "auth.denied", self.route.clone())
+            let mut record = AuditRecord::new(&self.origin, "auth.denied", self.route.clone())
                 .changes(Changes::default().field("reason", None::<&str>, Some(reason)));
+            record.application_id = application_id.map(str::to_string);
             spawn_audit(state, record);
         }
     }
@@ -118,7 +119,7 @@ pub fn require(parts: &Parts, state: &AppState, needed: Permission) -> Result<Ca
     if caller.principal.allows(needed) {
         return Ok(caller);
     }
-    caller.denied(state, needed.as_str());
+    caller.denied(state, needed.as_str(), None);
     Err(ApiError::forbidden(
         "Insufficient permissions for this operation",
     ))

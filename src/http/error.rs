@@ -16,9 +16,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::access::manage::KeyError;
 use crate::domain::validate::FieldErrors;
 use crate::registry::WriteError;
 use crate::store::StoreError;
+use crate::webhooks::WebhookError;
 
 tokio::task_local! {
     /// The id of the request being served, for error bodies and logs.
@@ -215,6 +217,31 @@ impl From<WriteError> for ApiError {
             )),
             WriteError::Invalid(errors) => ApiError::validation(errors),
             WriteError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(error: KeyError) -> Self {
+        match error {
+            KeyError::Disabled => ApiError::conflict(error.to_string()),
+            KeyError::NotFound(id) => ApiError::not_found(format!("key '{id}' not found")),
+            KeyError::Invalid(errors) => ApiError::validation(errors),
+            // A duplicate id is a 1-in-2^64 chance; the client may retry.
+            KeyError::Store(StoreError::Conflict) => {
+                ApiError::conflict("key id collision; retry the request")
+            }
+            KeyError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(error: WebhookError) -> Self {
+        match error {
+            WebhookError::NotFound(id) => ApiError::not_found(format!("webhook '{id}' not found")),
+            WebhookError::Invalid(errors) => ApiError::validation(errors),
+            WebhookError::Store(error) => error.into(),
         }
     }
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -63,7 +63,7 @@ pub struct AuthInfo {
     permissions: Vec<PermissionView>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = Permission)]
 #[serde(rename_all = "lowercase")]
 pub enum PermissionView {
@@ -74,6 +74,20 @@ pub enum PermissionView {
     Write,
     Admin,
     Monitor,
+}
+
+impl From<PermissionView> for Permission {
+    fn from(view: PermissionView) -> Self {
+        match view {
+            PermissionView::Read => Self::Read,
+            PermissionView::Publish => Self::Publish,
+            PermissionView::Rollout => Self::Rollout,
+            PermissionView::Delete => Self::Delete,
+            PermissionView::Write => Self::Write,
+            PermissionView::Admin => Self::Admin,
+            PermissionView::Monitor => Self::Monitor,
+        }
+    }
 }
 
 impl From<Permission> for PermissionView {

@@ -2,10 +2,12 @@
 //! here with the middleware every request passes through.
 
 pub mod applications;
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod keys;
 pub mod limits;
 mod middleware;
 pub mod observe;
@@ -14,6 +16,7 @@ pub mod protocols;
 pub mod releases;
 mod state;
 pub mod updates;
+pub mod webhooks;
 
 pub use state::{AppState, HealthState, StoreStatus};
 
@@ -40,6 +43,9 @@ use error::ApiError;
         (name = "updates", description = "Public update checks"),
         (name = "releases", description = "Release publishing (write) and management (admin)"),
         (name = "applications", description = "Applications"),
+        (name = "keys", description = "Managed API keys (unscoped admin)"),
+        (name = "audit", description = "The audit log (unscoped admin)"),
+        (name = "webhooks", description = "Webhooks and their delivery log (unscoped admin)"),
         (name = "health", description = "Liveness and readiness"),
         (name = "operations", description = "Metrics and the API description")
     )
@@ -64,6 +70,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(updates::router())
         .merge(releases::router())
         .merge(applications::router())
+        .merge(keys::router())
+        .merge(audit::router())
+        .merge(webhooks::router())
         .routes(routes!(metrics))
         .routes(routes!(openapi_json))
 }

@@ -1,0 +1,109 @@
+//! `POST /api/v1/keys`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{IssuedKeyResponse, KeyView, reload};
+use crate::access::manage::{self, KeyDraft};
+use crate::http::AppState;
+use crate::http::auth::{AdminAccess, Authorized};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::extract::ApiJson;
+use crate::http::health::PermissionView;
+
+/// The longest `expires_in` accepted: ten years.
+const MAX_LIFETIME: std::time::Duration = std::time::Duration::from_secs(10 * 366 * 24 * 3600);
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeyRequest {
+    /// Who or what uses it (`release-pipeline`), 1-100 characters.
+    name: String,
+    permissions: Vec<PermissionView>,
+    /// Application ids it may touch; omit or `null` for every application.
+    #[serde(default)]
+    applications: Option<Vec<String>>,
+    /// When it stops working (RFC 3339). Give this or `expires_in`, or neither.
+    #[serde(default)]
+    expires_at: Option<DateTime<Utc>>,
+    /// How long it works from now: `90d`, `12h`.
+    #[serde(default)]
+    expires_in: Option<String>,
+}
+
+/// Creates a key. The token is in this response only.
+#[utoipa::path(post, path = "/api/v1/keys", tag = "keys",
+    request_body = CreateKeyRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; the token is shown this once", body = IssuedKeyResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or invalid key", body = ErrorBody),
+        (status = 403, description = "Key lacks admin permission or is scoped", body = ErrorBody),
+        (status = 409, description = "Managed keys are disabled (no `security.key_pepper` on PostgreSQL)", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody)))]
+pub(super) async fn create_key(
+    Authorized(caller, _): Authorized<AdminAccess>,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateKeyRequest>,
+) -> Result<(StatusCode, Json<IssuedKeyResponse>), ApiError> {
+    caller.check_unscoped(&state)?;
+    let expires_at = match (body.expires_at, body.expires_in) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::field(
+                "expires_in",
+                "give `expires_at` or `expires_in`, not both",
+            ));
+        }
+        (at, None) => at,
+        (None, Some(text)) => Some(expiry(&text)?),
+    };
+    let draft = KeyDraft {
+        name: body.name,
+        permissions: body
+            .permissions
+            .into_iter()
+            .map(|p| crate::config::Permission::from(p).as_str().to_string())
+            .collect(),
+        applications: body.applications,
+        expires_at,
+    };
+    let issued = manage::create(
+        state.registry.store(),
+        state.keys.pepper(),
+        &caller.origin,
+        draft,
+    )
+    .await?;
+    reload(&state).await;
+    tracing::info!(event = "security_audit", action = "key_created", key_id = %issued.key.id, name = %issued.key.name, key_name = %caller.name());
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedKeyResponse {
+            key: KeyView::from(&issued.key),
+            token: issued.token,
+        }),
+    ))
+}
+
+fn expiry(text: &str) -> Result<DateTime<Utc>, ApiError> {
+    let lifetime = humantime::parse_duration(text.trim()).map_err(|e| {
+        ApiError::field(
+            "expires_in",
+            format!("is not a duration such as `90d`: {e}"),
+        )
+    })?;
+    if lifetime.is_zero() || lifetime > MAX_LIFETIME {
+        return Err(ApiError::field(
+            "expires_in",
+            "must be between 1s and 10 years",
+        ));
+    }
+    let lifetime = chrono::Duration::from_std(lifetime)
+        .map_err(|_| ApiError::field("expires_in", "is too long"))?;
+    Ok(crate::domain::now() + lifetime)
+}
