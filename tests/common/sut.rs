@@ -25,3 +25,7 @@ pub fn journal() -> Journal {
     use updater::domain::audit::{AuditRecord, Origin};
     Journal::new(AuditRecord::new(&Origin::cli(), "test.write", "test"))
 }
+
+pub use updater::domain::audit::{Actor, ActorKind, AuditQuery, AuditRecord, Changes, Origin};
+pub use updater::domain::keys::ManagedKey;
+pub use updater::domain::webhook::{DeliveryAttempt, Event, NextStep, Webhook};

@@ -11,3 +11,4 @@ mod config;
 mod decision_rule;
 mod protocols;
 mod store_contract;
+mod store_records;
