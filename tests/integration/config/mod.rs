@@ -11,6 +11,7 @@ mod environment;
 mod errors;
 mod interpolation;
 mod key_hash;
+mod operations;
 mod precedence;
 mod production;
 mod redaction;
