@@ -105,18 +105,20 @@ async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint")
 }
 
-/// Prometheus metrics, for `monitor` (or `admin`) keys.
+/// Prometheus metrics, for unscoped `monitor` (or `admin`) keys.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Prometheus text exposition", content_type = "text/plain"),
         (status = 401, description = "No or invalid key", body = error::ErrorBody),
-        (status = 403, description = "Key lacks monitor permission", body = error::ErrorBody),
+        (status = 403, description = "Key lacks monitor permission or is scoped", body = error::ErrorBody),
         (status = 404, description = "Metrics are disabled", body = error::ErrorBody)))]
 async fn metrics(
-    _auth: Authorized<MonitorAccess>,
+    Authorized(caller, _): Authorized<MonitorAccess>,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
+    // The series name every application, so a scoped key may not read them.
+    caller.check_unscoped(&state)?;
     let handle = state
         .metrics
         .as_ref()
