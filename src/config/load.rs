@@ -15,7 +15,13 @@ use super::{ServerSettings, Settings, validate};
 
 const ENV_PREFIX: &str = "UPDATER_";
 /// Variables that choose what to load rather than override a key.
-const CONTROL_VARIABLES: [&str; 2] = ["UPDATER_CONFIG", "UPDATER_CONFIG_SECTION"];
+/// `UPDATER_*` variables that are not configuration keys: which file and
+/// section to load, and the admin key `updater keys --server` reads.
+const CONTROL_VARIABLES: [&str; 3] = [
+    "UPDATER_CONFIG",
+    "UPDATER_CONFIG_SECTION",
+    "UPDATER_ADMIN_KEY",
+];
 const DEFAULTS_SECTION: &str = "defaults";
 const DEFAULT_SECTION: &str = "development";
 

@@ -59,7 +59,10 @@ pub struct Origin {
 impl Origin {
     /// The command line, run beside the database.
     pub fn cli() -> Self {
-        let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+        let user = ["USER", "LOGNAME"]
+            .into_iter()
+            .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| "unknown".into());
         Self {
             actor: Actor {
                 kind: ActorKind::Cli,

@@ -4,7 +4,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cli_keys;
 mod durability;
 mod http;
 mod lifecycle;
 mod probe;
+mod webhooks;

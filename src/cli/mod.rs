@@ -1,4 +1,12 @@
-//! Command line: `updater [serve]`, `updater config check`, `updater -health-check`.
+//! Command line: `updater [serve]`, `updater config check`, `updater
+//! -health-check`, and the key and audit tools `updater keys ...` and
+//! `updater audit` (in `admin`).
+
+mod admin;
+mod direct;
+mod output;
+mod remote;
+mod views;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -45,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Manage API keys: beside the database (the configuration `serve`
+    /// uses), or through a server with --server.
+    Keys(admin::KeysArgs),
+    /// Read the audit log, newest first.
+    Audit(admin::AuditArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -72,6 +85,8 @@ pub fn run() -> ExitCode {
                 .extend(port.map(|p| ("server.port".to_string(), p)));
             serve(&options)
         }
+        Some(Command::Keys(args)) => admin::keys(options, args),
+        Some(Command::Audit(args)) => admin::audit(options, args),
         None => serve(&options),
     }
 }
