@@ -49,7 +49,8 @@ impl Downloader {
                 Err(e) => attempt.error(format!("redirect target {e}")),
             }
         });
-        let mut builder = reqwest::Client::builder();
+        // No proxy: a proxy would resolve names itself, past the public-address rule.
+        let mut builder = reqwest::Client::builder().no_proxy();
         if !allow_private {
             builder = builder.dns_resolver(Arc::new(PublicOnly));
         }

@@ -38,8 +38,8 @@ pub struct KeyDraft {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// A key and its token, shown this once.
-#[derive(Debug, Clone)]
+/// A key and its token, shown this once. Not `Debug`: nothing may log it.
+#[derive(Clone)]
 pub struct Issued {
     pub key: ManagedKey,
     pub token: String,

@@ -37,7 +37,8 @@ pub struct WebhookSettings {
     pub retry_for: Duration,
     /// Let webhook targets be loopback, private or link-local addresses.
     pub allow_private_addresses: bool,
-    /// Accept `http://` targets (loopback targets always are).
+    /// Accept `http://` targets (loopback ones are accepted with
+    /// `allow_private_addresses` alone).
     pub allow_http: bool,
 }
 

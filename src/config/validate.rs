@@ -201,7 +201,7 @@ fn validate_keys(
         }
         if key.permissions.is_empty() {
             errors.push(format!(
-                "{at}: `permissions` must list at least one of read, write, admin, monitor"
+                "{at}: `permissions` must list at least one of read, publish, rollout, delete, write, admin, monitor"
             ));
         }
         let digest = match (key.key.is_empty(), key.key_hash.is_empty()) {

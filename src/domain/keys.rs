@@ -61,11 +61,18 @@ impl ManagedKey {
     }
 }
 
-/// A token split into the id it names and the whole text it was.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A token split into the id it names and the whole text it was. Its
+/// `Debug` shows the id only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Token {
     pub id: String,
     pub text: String,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Token({TOKEN_PREFIX}{}_[REDACTED])", self.id)
+    }
 }
 
 impl Token {

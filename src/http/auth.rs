@@ -211,10 +211,15 @@ fn refused_key(
         client_ip: Some(ip.to_string()),
         request_id: Some(current_request_id()).filter(|id| !id.is_empty()),
     };
+    let id = key.key_id.clone().unwrap_or_default();
+    // A locked key answers before anything is written, so attempts from
+    // many addresses cannot flood the audit log.
+    if let Some(wait) = state.key_lockout.locked_for(&id) {
+        return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
+    }
     let record = AuditRecord::new(&origin, "auth.failed", route(parts).to_string())
         .changes(Changes::default().field("reason", None::<&str>, Some(status.as_str())));
     spawn_audit(state, record);
-    let id = key.key_id.clone().unwrap_or_default();
     if let Some(wait) = state.key_lockout.record_failure(&id) {
         tracing::warn!(event = "auth_lockout", key_id = %id, seconds = wait.as_secs(), "too many failed authentications for one key");
         return Err(ApiError::too_many_requests(wait.as_secs().max(1)));

@@ -36,7 +36,9 @@ struct Worker {
 
 impl Worker {
     fn new(registry: Arc<Registry>, settings: &WebhookSettings) -> anyhow::Result<Self> {
+        // No proxy: a proxy would resolve names itself, past the public-address rule.
         let mut builder = reqwest::Client::builder()
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
@@ -151,7 +153,8 @@ impl Worker {
             .body(message.body.clone())
             .send()
             .await
-            .map_err(|e| crate::verify::describe_error(&e))?;
+            // The URL may carry a receiver's token in its query: never logged.
+            .map_err(|e| crate::verify::describe_error(&e.without_url()))?;
         Ok(response.status().as_u16())
     }
 
