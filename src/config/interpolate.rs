@@ -104,8 +104,9 @@ pub fn interpolate(input: &str, env: &Env, warnings: &mut Vec<String>) -> Result
             out.push_str("${");
             rest = tail;
         } else if let Some(tail) = after.strip_prefix("${") {
+            // Messages never quote the text: it may be a secret's value.
             let end =
-                closing_brace(tail).ok_or_else(|| format!("unterminated `${{` in `{input}`"))?;
+                closing_brace(tail).ok_or("unterminated `${` (write `$${` for a literal `${`)")?;
             out.push_str(&resolve(&tail[..end], env, warnings)?);
             rest = &tail[end + 1..];
         } else {
@@ -141,9 +142,11 @@ fn resolve(expr: &str, env: &Env, warnings: &mut Vec<String>) -> Result<String, 
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid_name {
-        return Err(format!(
-            "`${{{expr}}}` is not a valid reference (expected ${{NAME}} or ${{NAME:-default}})"
-        ));
+        return Err(
+            "a `${...}` reference without a valid variable name (expected ${NAME} or ${NAME:-default}, \
+             NAME of letters, digits and `_`)"
+                .into(),
+        );
     }
     match env.value_or_file(name, warnings)? {
         Some(value) if !(value.is_empty() && default.is_some()) => Ok(value),
@@ -178,6 +181,21 @@ mod tests {
         assert!(run("${B}", &env).unwrap_err().contains("B is not set"));
         assert!(run("${A", &env).is_err());
         assert!(run("${1A}", &env).is_err());
+    }
+
+    #[test]
+    fn errors_never_quote_the_text() {
+        let env = Env::default();
+        for input in [
+            "hunter2${",
+            "${hunter2",
+            "${hunter2!}",
+            "${UNSET:-hunter2${}",
+            "${UNSET:-${hunter2 x}}",
+        ] {
+            let error = run(input, &env).unwrap_err();
+            assert!(!error.contains("hunter2"), "{input}: {error}");
+        }
     }
 
     #[test]

@@ -9,6 +9,10 @@ use serde_json::Value;
 use super::ApiKeySettings;
 use super::interpolate::{Env, read_secret_file};
 
+/// Words that mark a key as possibly holding a secret: its string values are
+/// never echoed in messages.
+const SECRET_WORDS: [&str; 4] = ["key", "secret", "password", "url"];
+
 pub(super) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
@@ -43,7 +47,7 @@ pub(super) fn conform(
     // A string is echoed only where a number or boolean was expected and the
     // key is not secret-like: elsewhere it may be a secret put in the wrong place.
     let reveal = schema.is_number() || schema.is_boolean();
-    let reveal = reveal && !path.contains("key") && !path.contains("secret");
+    let reveal = reveal && !SECRET_WORDS.iter().any(|word| path.contains(word));
     let wrong = |errors: &mut Vec<String>, expected: &str, found: &Value| {
         errors.push(format!(
             "{label} `{path}`: expected {expected}, found {}",
@@ -279,4 +283,39 @@ pub(super) fn set_leaf(
         };
     }
     merge(node, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_values_of_secret_like_keys_are_not_echoed() {
+        for path in [
+            "security.allow_http_download_urls",
+            "security.api_keys.0.key",
+            "x.password",
+            "x.secret",
+        ] {
+            let mut errors = Vec::new();
+            conform(
+                Value::String("hunter2-hunter2".into()),
+                &Value::Bool(false),
+                path,
+                "test",
+                &mut errors,
+            );
+            assert_eq!(errors.len(), 1, "{path}");
+            assert!(!errors[0].contains("hunter2"), "{}", errors[0]);
+        }
+        let mut errors = Vec::new();
+        conform(
+            Value::String("yes".into()),
+            &Value::Bool(false),
+            "metrics.enabled",
+            "test",
+            &mut errors,
+        );
+        assert!(errors[0].contains("\"yes\""), "{}", errors[0]);
+    }
 }

@@ -106,7 +106,18 @@ pub fn validate(settings: &Settings, warnings: &mut Vec<String>) -> Vec<String> 
         errors.push("`security.auth_failure_limit.failures_per_minute` must be at least 1".into());
     }
 
-    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&settings.logging.level) {
+    // tracing-subscriber 0.3 slices a directive with leading whitespace at
+    // the wrong offsets, and panics when that lands inside a character.
+    let level = &settings.logging.level;
+    if level
+        .split(',')
+        .any(|directive| directive.trim() != directive)
+    {
+        errors.push(format!(
+            "`logging.level`: `{}` has whitespace around a directive; write e.g. `updater=debug,info`",
+            level.escape_debug()
+        ));
+    } else if let Err(e) = tracing_subscriber::EnvFilter::try_new(level) {
         errors.push(format!(
             "`logging.level`: `{}` is not a valid filter: {e}",
             settings.logging.level
@@ -280,5 +291,30 @@ fn validate_operations(settings: &Settings, errors: &mut Vec<String>, warnings: 
     if webhooks.backoff_max < webhooks.backoff_initial {
         errors
             .push("`webhooks.backoff_max` must not be less than `webhooks.backoff_initial`".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn level_errors(level: &str) -> Vec<String> {
+        let mut settings = Settings::default();
+        settings.logging.level = level.into();
+        validate(&settings, &mut Vec::new())
+            .into_iter()
+            .filter(|e| e.contains("logging.level"))
+            .collect()
+    }
+
+    #[test]
+    fn a_level_with_whitespace_is_an_error_not_a_panic() {
+        // Panicked inside tracing-subscriber's directive parser.
+        assert_eq!(level_errors("\ta\u{a1}[").len(), 1);
+        assert_eq!(level_errors("info, updater=debug").len(), 1);
+        assert_eq!(level_errors(" info").len(), 1);
+        assert!(level_errors("updater=debug,info").is_empty());
+        assert!(level_errors("").is_empty());
+        assert_eq!(level_errors("not a filter[").len(), 1);
     }
 }

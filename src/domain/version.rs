@@ -32,6 +32,13 @@ pub fn parse_version(input: &str) -> Result<Version, String> {
         2 => format!("{core}.0{suffix}"),
         _ => without_prefix.to_string(),
     };
+    // Padding lengthens the version (`1-x` → `1.0.0-x`); the limit holds for
+    // the stored form too, or a store could not read it back.
+    if padded.len() > MAX_VERSION_LEN {
+        return Err(format!(
+            "must be at most {MAX_VERSION_LEN} characters once normalised to major.minor.patch"
+        ));
+    }
     Version::parse(&padded).map_err(|e| format!("`{trimmed}` is not a semantic version: {e}"))
 }
 
@@ -61,6 +68,17 @@ mod tests {
             assert!(parse_version(bad).is_err(), "{bad:?} should be rejected");
         }
         assert!(parse_version(&"1".repeat(200)).is_err());
+    }
+
+    #[test]
+    fn the_length_limit_holds_after_padding() {
+        // 128 characters as sent, 132 as `1.0.0-...`: the stores parse the
+        // rendered form back, so it must be within the limit as well.
+        let long = format!("1-{}", "a".repeat(126));
+        assert!(parse_version(&long).is_err());
+        let fits = format!("1.0.0-{}", "a".repeat(122));
+        let version = parse_version(&fits).unwrap();
+        assert_eq!(parse_version(&version.to_string()).unwrap(), version);
     }
 
     #[test]

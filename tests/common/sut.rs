@@ -10,9 +10,11 @@ pub use updater::config::{
     ApiKeySettings, ConfigError, Env, Environment, LoadOptions, Loaded, LogFormat, Permission,
     PostgresSettings, Secret, Settings, StorageType, load, load_server_only,
 };
+pub use updater::domain::validate::FieldErrors;
 pub use updater::domain::{
     Application, ApplicationConfig, Artifact, ArtifactKind, Catalog, Change, Latest, Release,
-    ReleaseKey, Rollout, UpdateDecision, UpdateQuery, parse_version,
+    ReleaseKey, Rollout, Target, UpdateDecision, UpdateQuery, parse_architecture, parse_channel,
+    parse_platform, parse_target, parse_version,
 };
 pub use updater::http::error::panic_response;
 pub use updater::http::{AppState, build_router, openapi};
