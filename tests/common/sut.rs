@@ -29,5 +29,5 @@ pub fn journal() -> Journal {
 }
 
 pub use updater::domain::audit::{Actor, ActorKind, AuditQuery, AuditRecord, Changes, Origin};
-pub use updater::domain::keys::ManagedKey;
+pub use updater::domain::keys::{ManagedKey, Token};
 pub use updater::domain::webhook::{DeliveryAttempt, Event, NextStep, Webhook};
