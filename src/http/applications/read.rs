@@ -35,6 +35,7 @@ pub struct ListApplicationsParams {
     responses(
         (status = 200, description = "A page of applications", body = ListApplicationsResponse),
         (status = 401, description = "No or invalid key", body = ErrorBody),
+        (status = 403, description = "Key lacks read permission", body = ErrorBody),
         (status = 422, description = "Invalid parameters", body = ErrorBody)))]
 pub(super) async fn list_applications(
     Authorized(caller, _): Authorized<ReadAccess>,
@@ -74,7 +75,7 @@ pub(super) async fn list_applications(
     responses(
         (status = 200, description = "The application", body = ApplicationInfo),
         (status = 401, description = "No or invalid key", body = ErrorBody),
-        (status = 403, description = "The key is not allowed for this application", body = ErrorBody),
+        (status = 403, description = "Key lacks read permission or is not allowed for this application", body = ErrorBody),
         (status = 404, description = "Unknown application", body = ErrorBody),
         (status = 422, description = "Invalid id", body = ErrorBody)))]
 pub(super) async fn get_application(

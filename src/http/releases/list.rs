@@ -48,8 +48,10 @@ pub struct ListReleasesParams {
     version: Option<String>,
     required: Option<bool>,
     #[serde(default)]
+    #[param(inline)]
     sort_by: SortBy,
     #[serde(default)]
+    #[param(inline)]
     sort_order: SortOrder,
     /// 1 to 1000, default 50.
     limit: Option<u64>,
@@ -106,7 +108,7 @@ fn release_filter(params: &ListReleasesParams) -> Result<ReleaseFilter, ApiError
     responses(
         (status = 200, description = "A page of releases", body = ListReleasesResponse),
         (status = 401, description = "No or invalid key", body = ErrorBody),
-        (status = 403, description = "The key is not allowed for this application", body = ErrorBody),
+        (status = 403, description = "Key lacks read permission or is not allowed for this application", body = ErrorBody),
         (status = 404, description = "Unknown application", body = ErrorBody),
         (status = 422, description = "Invalid parameters", body = ErrorBody)))]
 pub(super) async fn list_releases(

@@ -71,9 +71,11 @@ pub struct UpdateReleaseRequest {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The release after the change", body = ReleaseInfo),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "No or invalid key", body = ErrorBody),
         (status = 403, description = "Key lacks rollout permission or is not allowed for this application", body = ErrorBody),
         (status = 404, description = "No such release", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub(super) async fn update_release(
     Authorized(caller, _): Authorized<RolloutAccess>,
