@@ -244,3 +244,128 @@ async fn a_database_outage_keeps_checks_answering_and_heals_itself() {
     a.stop().await;
     b.stop().await;
 }
+
+/// The same on every replica, as managed keys need on PostgreSQL.
+const PEPPER: &str = "replica-test-pepper-0123456789abcdef";
+/// How long a managed key change may take to reach another replica.
+const KEY_PROPAGATION: Duration = Duration::from_secs(10);
+
+/// A replica with the shared pepper whose delivery worker may reach loopback.
+async fn peppered_replica(url: &str) -> LiveServer {
+    let mut settings = test_settings();
+    settings.storage.kind = StorageType::Postgres;
+    settings.storage.postgres.url = Secret::new(url);
+    settings.storage.postgres.acquire_timeout = Duration::from_secs(1);
+    settings.security.key_pepper = Secret::new(PEPPER);
+    settings.webhooks.allow_private_addresses = true;
+    settings.webhooks.backoff_initial = Duration::from_millis(200);
+    settings.webhooks.backoff_max = Duration::from_secs(1);
+    settings.webhooks.timeout = Duration::from_secs(2);
+    LiveServer::start(settings).await
+}
+
+/// Polls `base` with `token` until it answers `status`; how long that took.
+async fn until_key_answers(base: &str, token: &str, status: u16) -> Duration {
+    let started = Instant::now();
+    loop {
+        let (seen, body) = api_call_as(base, token, "GET", "/api/v1/applications", None).await;
+        if seen == status {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < KEY_PROPAGATION,
+            "{base} still answers {seen} ({body}), expected {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn managed_keys_and_their_revocation_reach_every_replica() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    let url = cluster.database("keys");
+    let a = peppered_replica(&url).await;
+    let b = peppered_replica(&url).await;
+    create_demo(&a.base).await;
+
+    let request = json!({"name": "pipeline", "permissions": ["publish"]});
+    let (status, issued) = api_call(&a.base, "POST", "/api/v1/keys", Some(&request)).await;
+    assert_eq!(status, 201, "{issued}");
+    let token = issued["token"].as_str().unwrap().to_string();
+    let id = issued["key"]["id"].as_str().unwrap().to_string();
+    let (status, body) = api_call_as(&a.base, &token, "GET", "/api/v1/applications", None).await;
+    assert_eq!(status, 200, "at once on the replica that issued it: {body}");
+    let created = until_key_answers(&b.base, &token, 200).await;
+    eprintln!("a key created through A worked on B after {created:?}");
+    // Not only reads: it publishes through B.
+    let path = "/api/v1/updates/demo/register";
+    let (status, body) =
+        api_call_as(&b.base, &token, "POST", path, Some(&release_body("1.0.0"))).await;
+    assert_eq!(status, 201, "{body}");
+
+    let revoke = format!("/api/v1/keys/{id}/revoke");
+    let (status, body) = api_call(&a.base, "POST", &revoke, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "revoked");
+    let (status, _) = api_call_as(&a.base, &token, "GET", "/api/v1/applications", None).await;
+    assert_eq!(status, 401, "at once on the replica that revoked it");
+    let revoked = until_key_answers(&b.base, &token, 401).await;
+    eprintln!("a key revoked through A was refused by B after {revoked:?}");
+    let (status, _) =
+        api_call_as(&b.base, &token, "POST", path, Some(&release_body("1.1.0"))).await;
+    assert_eq!(status, 401, "a revoked key writes nothing");
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_webhook_message_is_delivered_once_while_two_replicas_deliver() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    let url = cluster.database("webhooks");
+    let a = peppered_replica(&url).await;
+    let b = peppered_replica(&url).await;
+    let receiver = Receiver::start(Answer::Succeed).await;
+    let hook = json!({"url": receiver.url("/hook"), "events": ["release.published"]});
+    let (status, created) = api_call(&a.base, "POST", "/api/v1/webhooks", Some(&hook)).await;
+    assert_eq!(status, 201, "{created}");
+    let hook_id = created["webhook"]["id"].as_str().unwrap().to_string();
+    let secret = created["secret"].as_str().unwrap().to_string();
+    create_demo(&a.base).await;
+
+    // One event through A, delivered once.
+    assert_eq!(register(&a.base, "1.0.0").await, 201);
+    receiver.wait_for("/hook", 1, EVENTUALLY).await;
+    quiet_period().await;
+    assert_eq!(receiver.received().len(), 1, "{:#?}", receiver.received());
+    verify_signature(&secret, &receiver.received()[0]).unwrap();
+
+    // Twenty more through both replicas at once: each message once.
+    let versions: Vec<String> = (1..=20).map(|minor| format!("1.{minor}.0")).collect();
+    let writes = versions.iter().enumerate().map(|(n, version)| {
+        let base = if n % 2 == 0 { &a.base } else { &b.base };
+        register(base, version)
+    });
+    for status in futures_util::future::join_all(writes).await {
+        assert_eq!(status, 201);
+    }
+    receiver.wait_for("/hook", 21, EVENTUALLY).await;
+    quiet_period().await;
+    let received = receiver.received();
+    let mut ids: Vec<&str> = received.iter().map(Received::message_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 21, "21 messages");
+    assert_eq!(received.len(), 21, "each delivered once: {received:#?}");
+    for delivery in &received {
+        verify_signature(&secret, delivery).unwrap();
+    }
+    let log = deliveries(&b.base, &hook_id).await;
+    assert_eq!(log.len(), 21, "one attempt each: {log:#?}");
+    assert!(log.iter().all(|a| a["succeeded"] == true));
+    a.stop().await;
+    b.stop().await;
+}

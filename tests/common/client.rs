@@ -8,13 +8,22 @@
 //! plain verbs (`get`, `post`, ...) for the other routes; every call
 //! answers a `Reply`. Tests that deliberately send malformed requests build
 //! them with `Client::request` and pass them to `TestApp::send`.
+//!
+//! Managed keys and the audit log: `TestApp::issue_key` (or `key_for`)
+//! creates a key with the admin config key and answers its id and token;
+//! `audit_entries` reads the log and `await_audit` waits for entries written
+//! off the request path (`auth.failed`, `auth.denied`).
+
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::request::Builder;
 use axum::http::{HeaderMap, Request};
 use http_body_util::BodyExt;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use super::fixtures::{ADMIN_KEY, MONITOR_KEY, READ_KEY, WRITE_KEY, app_body, release_body};
@@ -77,7 +86,19 @@ impl TestApp {
 
     /// Sends `request` exactly as built: the escape hatch for odd headers,
     /// content types and raw or streamed bodies.
-    pub async fn send(&self, request: Request<Body>) -> Reply {
+    /// The request appears to come from 127.0.0.1 unless it carries its own
+    /// `ConnectInfo` (the middleware reads that extension, which
+    /// `MockConnectInfo` does not set).
+    pub async fn send(&self, mut request: Request<Body>) -> Reply {
+        if request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .is_none()
+        {
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        }
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -106,6 +127,70 @@ impl TestApp {
                 .assert_status(201);
         }
     }
+
+    /// Creates a managed key from `body` with the admin config key,
+    /// asserting the 201.
+    pub async fn issue_key(&self, body: &Value) -> IssuedKey {
+        let reply = self.admin().create_key(body).await;
+        reply.assert_status(201);
+        IssuedKey {
+            id: reply.body["key"]["id"].as_str().unwrap().to_string(),
+            token: reply.body["token"].as_str().unwrap().to_string(),
+            view: reply.body["key"].clone(),
+        }
+    }
+
+    /// A managed key named after its permissions, for `applications`
+    /// (`None`: every application).
+    pub async fn key_for(&self, permissions: &[&str], applications: Option<&[&str]>) -> IssuedKey {
+        self.issue_key(&json!({
+            "name": format!("key-{}", permissions.join("-")),
+            "permissions": permissions,
+            "applications": applications,
+        }))
+        .await
+    }
+
+    /// The audit entries matching `query` (newest first, up to 1000), read
+    /// with the admin config key.
+    pub async fn audit_entries(&self, query: &str) -> Vec<Value> {
+        let query = if query.is_empty() {
+            "limit=1000".to_string()
+        } else {
+            format!("{query}&limit=1000")
+        };
+        let reply = self.admin().audit(&query).await;
+        reply.assert_status(200);
+        reply.body["entries"].as_array().unwrap().clone()
+    }
+
+    /// Waits (up to 5 s) until `query` matches at least `count` entries:
+    /// failed authentications and denials are audited off the request path.
+    pub async fn await_audit(&self, query: &str, count: usize) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let entries = self.audit_entries(query).await;
+            if entries.len() >= count {
+                return entries;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "expected {count} audit entries for `{query}`, found {}: {entries:#?}",
+                entries.len()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// A managed key as `POST /api/v1/keys` answered it.
+#[derive(Debug, Clone)]
+pub struct IssuedKey {
+    pub id: String,
+    /// `upd_<id>_<secret>`.
+    pub token: String,
+    /// The `KeyView`.
+    pub view: Value,
 }
 
 /// One role's view of a `TestApp`: requests carry its key, if any.
@@ -255,6 +340,43 @@ impl Client<'_> {
     pub async fn delete_release(&self, app: &str, target: &str) -> Reply {
         self.delete(&format!("/api/v1/updates/{app}/releases/{target}"))
             .await
+    }
+
+    // ------------------------------------------------ keys, audit, webhooks
+
+    /// `POST /api/v1/keys`.
+    pub async fn create_key(&self, body: &Value) -> Reply {
+        self.post("/api/v1/keys", body).await
+    }
+
+    pub async fn list_keys(&self) -> Reply {
+        self.get("/api/v1/keys").await
+    }
+
+    pub async fn get_key(&self, id: &str) -> Reply {
+        self.get(&format!("/api/v1/keys/{id}")).await
+    }
+
+    /// `POST /api/v1/keys/<id>/rotate` (no body).
+    pub async fn rotate_key(&self, id: &str) -> Reply {
+        self.call("POST", &format!("/api/v1/keys/{id}/rotate"), None)
+            .await
+    }
+
+    /// `POST /api/v1/keys/<id>/revoke` (no body).
+    pub async fn revoke_key(&self, id: &str) -> Reply {
+        self.call("POST", &format!("/api/v1/keys/{id}/revoke"), None)
+            .await
+    }
+
+    /// `GET /api/v1/audit?<query>`.
+    pub async fn audit(&self, query: &str) -> Reply {
+        self.get(&with_query("/api/v1/audit".into(), query)).await
+    }
+
+    /// `POST /api/v1/webhooks`.
+    pub async fn create_webhook(&self, body: &Value) -> Reply {
+        self.post("/api/v1/webhooks", body).await
     }
 
     // ------------------------------------------------------- update checks

@@ -9,6 +9,7 @@
 //! - `child`: the real binary as a child process, free ports, an HTTP client.
 //! - `artifacts`: an artifact server on loopback, digests, minisign keys.
 //! - `postgres`: throwaway PostgreSQL clusters.
+//! - `receiver`: a webhook receiver on loopback that checks signatures itself.
 #![allow(
     dead_code,
     reason = "each test binary compiles all of this module and uses a different part"
@@ -19,9 +20,10 @@ pub mod child;
 pub mod client;
 pub mod fixtures;
 pub mod postgres;
+pub mod receiver;
 pub mod router;
 pub mod sut;
 
 // Flat, so a suite can `use common::*`; each binary uses some of these.
 #[allow(unused_imports)]
-pub use {artifacts::*, child::*, client::*, fixtures::*, postgres::*, router::*};
+pub use {artifacts::*, child::*, client::*, fixtures::*, postgres::*, receiver::*, router::*};

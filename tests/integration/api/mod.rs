@@ -1,11 +1,15 @@
 //! The /api/v1 surface through the production router (no sockets).
 
 mod applications;
+mod audit;
 mod auth;
 mod errors;
+mod keys;
 mod monitoring;
 mod openapi;
 mod releases;
 mod rollouts;
+mod scoped_matrix;
 mod security;
 mod updates;
+mod webhooks;
