@@ -241,7 +241,7 @@ pub fn describe_error(error: &reqwest::Error) -> String {
     message
 }
 
-const NOT_PUBLIC: &str = "does not resolve to a public address; verification downloads never reach loopback, private or link-local addresses";
+const NOT_PUBLIC: &str = "does not resolve to a public address; outbound requests never reach loopback, private or link-local addresses";
 
 /// Whether a URL's host may be contacted: names are checked when resolved
 /// ([`PublicOnly`]); IP literals here.

@@ -164,7 +164,9 @@ impl Store for MemoryStore {
     }
 
     async fn load_keys(&self) -> Result<Vec<ManagedKey>, StoreError> {
-        Ok(self.data.lock().keys.values().cloned().collect())
+        let mut keys: Vec<ManagedKey> = self.data.lock().keys.values().cloned().collect();
+        keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(keys)
     }
 
     async fn insert_key(&self, key: &ManagedKey, journal: &Journal) -> Result<(), StoreError> {
@@ -224,7 +226,9 @@ impl Store for MemoryStore {
     }
 
     async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
-        Ok(self.data.lock().webhooks.values().cloned().collect())
+        let mut hooks: Vec<Webhook> = self.data.lock().webhooks.values().cloned().collect();
+        hooks.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(hooks)
     }
 
     async fn insert_webhook(&self, hook: &Webhook, journal: &Journal) -> Result<(), StoreError> {

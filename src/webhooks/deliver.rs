@@ -16,7 +16,7 @@ use crate::registry::Registry;
 
 /// How long the worker sleeps when nothing is due and no local write woke it.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
-const BATCH: u32 = 16;
+const IN_FLIGHT: usize = 16;
 /// Kept of a receiver's error answer, for the delivery log.
 const MAX_ERROR_LEN: usize = 300;
 
@@ -63,33 +63,43 @@ impl Worker {
         self.settings.timeout * 2 + Duration::from_secs(10)
     }
 
+    /// Up to `IN_FLIGHT` attempts run at once; a slot freed by one
+    /// finished attempt is filled at once, so a receiver that never answers
+    /// holds one slot for `webhooks.timeout`, not everyone's deliveries.
     async fn run(self) {
         let this = Arc::new(self);
+        let mut attempts = JoinSet::new();
         loop {
-            let claimed = this
-                .registry
-                .store()
-                .claim_deliveries(Utc::now(), this.lease(), BATCH)
-                .await;
-            let count = match claimed {
-                Ok(deliveries) => {
-                    let count = deliveries.len();
-                    let mut attempts = JoinSet::new();
-                    for delivery in deliveries {
-                        let worker = this.clone();
-                        attempts.spawn(async move { worker.deliver(delivery).await });
+            let room = IN_FLIGHT - attempts.len();
+            if room > 0 {
+                let limit = u32::try_from(room).unwrap_or(u32::MAX);
+                match this
+                    .registry
+                    .store()
+                    .claim_deliveries(Utc::now(), this.lease(), limit)
+                    .await
+                {
+                    Ok(deliveries) if deliveries.len() == room => {
+                        for delivery in deliveries {
+                            let worker = this.clone();
+                            attempts.spawn(async move { worker.deliver(delivery).await });
+                        }
+                        continue;
                     }
-                    while attempts.join_next().await.is_some() {}
-                    count
+                    Ok(deliveries) => {
+                        for delivery in deliveries {
+                            let worker = this.clone();
+                            attempts.spawn(async move { worker.deliver(delivery).await });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "claiming webhook deliveries failed"),
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "claiming webhook deliveries failed");
-                    0
-                }
-            };
-            if count < BATCH as usize {
-                let wake = this.registry.outbox_signal().notified();
-                let _ = tokio::time::timeout(POLL_INTERVAL, wake).await;
+            }
+            let wake = this.registry.outbox_signal().notified();
+            tokio::select! {
+                Some(_) = attempts.join_next(), if !attempts.is_empty() => {}
+                _ = wake => {}
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
             }
         }
     }

@@ -35,7 +35,7 @@ pub struct WebhookDraft {
 }
 
 /// Whether `url` may be a webhook target: `https` (or `http` when allowed,
-/// or to a loopback host), and unless private targets are allowed, not an
+/// or to a loopback host when private addresses are), and unless private targets are allowed, not an
 /// address on the server's own networks. Names are checked again when
 /// resolved at delivery.
 pub fn check_target(url: &str, allow_http: bool, allow_private: bool) -> Result<(), String> {
