@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 
 use super::direct::{Direct, Intent};
+use super::failure::Failure;
 use super::output;
 use super::remote::{ADMIN_KEY_ENV, Remote};
 use super::views::AuditFilter;
@@ -20,34 +21,6 @@ use crate::domain::keys::Token;
 
 /// The longest `--expires-in`: ten years (as the API allows).
 const MAX_LIFETIME: Duration = Duration::from_secs(10 * 366 * 24 * 3600);
-
-/// Why a command failed: a one-line reason, then any details.
-#[derive(Debug)]
-pub struct Failure {
-    pub message: String,
-    pub lines: Vec<String>,
-}
-
-impl Failure {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            lines: Vec::new(),
-        }
-    }
-
-    pub fn details(mut self, lines: Vec<String>) -> Self {
-        self.lines = lines;
-        self
-    }
-
-    fn report(&self) {
-        eprintln!("error: {}", self.message);
-        for line in &self.lines {
-            eprintln!("  {line}");
-        }
-    }
-}
 
 #[derive(Args, Debug)]
 pub struct Target {

@@ -12,7 +12,7 @@ use crate::config::{self, LoadOptions, Settings, StorageType};
 use crate::domain::audit::{AuditQuery, Origin};
 use crate::store::Store;
 
-use super::admin::Failure;
+use super::failure::Failure;
 use super::views::{AuditEntryView, AuditFilter, AuditPage, IssuedView, KeyList, KeyView};
 
 pub struct Direct {

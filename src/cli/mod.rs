@@ -4,6 +4,7 @@
 
 mod admin;
 mod direct;
+mod failure;
 mod output;
 mod remote;
 mod views;

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::admin::Failure;
+use super::failure::Failure;
 use super::views::{AuditPage, IssuedView, KeyList, KeyView};
 
 /// Text from the store or a server, safe for a terminal: control

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::admin::Failure;
+use super::failure::Failure;
 use super::views::{AuditFilter, AuditPage, IssuedView, KeyList, KeyView};
 use crate::access::manage::KeyDraft;
 
