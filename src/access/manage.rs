@@ -36,6 +36,23 @@ pub struct KeyDraft {
     /// `None`: every application.
     pub applications: Option<Vec<String>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// How long from now it works (`90d`); instead of `expires_at`.
+    pub expires_in: Option<String>,
+}
+
+/// The longest lifetime a key may be given: ten years.
+const MAX_LIFETIME: std::time::Duration = std::time::Duration::from_secs(10 * 366 * 24 * 3600);
+
+/// When a key given `expires_in` stops working.
+fn expiry(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let lifetime = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("is not a duration such as `90d`: {e}"))?;
+    if lifetime.is_zero() || lifetime > MAX_LIFETIME {
+        return Err("must be between 1s and 10 years".into());
+    }
+    chrono::Duration::from_std(lifetime)
+        .map(|lifetime| now + lifetime)
+        .map_err(|_| "is too long".into())
 }
 
 /// A key and its token, shown this once. Not `Debug`: nothing may log it.
@@ -93,9 +110,20 @@ fn check(draft: KeyDraft, now: DateTime<Utc>) -> Result<ManagedKey, FieldErrors>
             Some(ids.into_iter().collect())
         }
     };
-    if draft.expires_at.is_some_and(|at| at <= now) {
-        errors.add("expires_at", "must be in the future");
-    }
+    let expires_at = match (draft.expires_at, draft.expires_in) {
+        (Some(_), Some(_)) => {
+            errors.add("expires_in", "give `expires_at` or `expires_in`, not both");
+            None
+        }
+        (Some(at), None) if at <= now => {
+            errors.add("expires_at", "must be in the future");
+            None
+        }
+        (at, None) => at,
+        (None, Some(text)) => expiry(&text, now)
+            .map_err(|e| errors.add("expires_in", e))
+            .ok(),
+    };
     errors.into_result(ManagedKey {
         id: String::new(),
         name,
@@ -104,7 +132,7 @@ fn check(draft: KeyDraft, now: DateTime<Utc>) -> Result<ManagedKey, FieldErrors>
         digest: String::new(),
         created_at: now,
         created_by: String::new(),
-        expires_at: draft.expires_at,
+        expires_at,
         last_used_at: None,
         revoked_at: None,
     })

@@ -223,6 +223,7 @@ fn key_action(command: KeysCommand) -> Result<KeyAction, Failure> {
                     .collect(),
                 applications: (!args.applications.is_empty()).then_some(args.applications),
                 expires_at,
+                expires_in: None,
             })
         }
         KeysCommand::List => KeyAction::List,

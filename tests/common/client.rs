@@ -14,12 +14,10 @@
 //! `audit_entries` reads the log and `await_audit` waits for entries written
 //! off the request path (`auth.failed`, `auth.denied`).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::request::Builder;
 use axum::http::{HeaderMap, Request};
 use http_body_util::BodyExt;
@@ -86,19 +84,7 @@ impl TestApp {
 
     /// Sends `request` exactly as built: the escape hatch for odd headers,
     /// content types and raw or streamed bodies.
-    /// The request appears to come from 127.0.0.1 unless it carries its own
-    /// `ConnectInfo` (the middleware reads that extension, which
-    /// `MockConnectInfo` does not set).
-    pub async fn send(&self, mut request: Request<Body>) -> Reply {
-        if request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .is_none()
-        {
-            request
-                .extensions_mut()
-                .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-        }
+    pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();

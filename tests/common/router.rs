@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::connect_info::MockConnectInfo;
+use axum::extract::{ConnectInfo, Request};
 
 use super::fixtures::{ADMIN_KEY, MONITOR_KEY, READ_KEY, WRITE_KEY};
 use super::sut::{
@@ -44,7 +44,23 @@ pub fn test_settings() -> Settings {
 pub async fn router_with(settings: Settings) -> Router {
     let registry = Registry::open(Arc::new(MemoryStore::new())).await.unwrap();
     let state = AppState::new(settings, registry, Some(metrics_handle())).unwrap();
-    build_router(state).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
+    build_router(state).layer(axum::middleware::map_request(from_loopback))
+}
+
+/// The `ConnectInfo` a socket would give, unless the test set its own: the
+/// client-IP layer reads that extension (axum's `MockConnectInfo` only
+/// feeds the extractor).
+async fn from_loopback(mut request: Request) -> Request {
+    if request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_none()
+    {
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    }
+    request
 }
 
 /// The server in-process on a real ephemeral port.

@@ -162,6 +162,11 @@ async fn invalid_key_requests_are_422_naming_the_field() {
         let message = reply.field_error(field);
         assert!(message.contains(needle), "{body}: {}", reply.text);
     }
+    // Every problem at once, not the first one found.
+    let several = json!({"name": "", "permissions": [], "expires_in": "soon"});
+    let several = admin.create_key(&several).await;
+    let listed = ["name", "permissions", "expires_in"].map(|f| several.field_error(f).len());
+    assert!(listed.iter().all(|len| *len > 0), "{}", several.text);
 
     let unknown = admin
         .create_key(&json!({"name": "k", "permissions": ["read", "superuser"]}))
