@@ -183,11 +183,10 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 async fn reload_keys(state: &AppState) -> Result<(), crate::store::StoreError> {
-    let keys = tokio::time::timeout(STORE_PING_TIMEOUT, state.registry.store().load_keys())
+    state
+        .keys
+        .reload(state.registry.store(), STORE_PING_TIMEOUT)
         .await
-        .map_err(|_| crate::store::StoreError::Unavailable("loading keys timed out".into()))??;
-    state.keys.load_managed(keys);
-    Ok(())
 }
 
 /// Writes the keys' last-used times gathered since the last flush; a failed

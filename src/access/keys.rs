@@ -3,6 +3,7 @@
 //! id their token carries, checked against one HMAC digest).
 
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use http::HeaderValue;
@@ -13,6 +14,7 @@ use super::pepper::Pepper;
 use crate::config::{ApiKeySettings, KeyDigest, Permission, key_digest, parse_key_hash};
 use crate::domain::audit::{Actor, ActorKind};
 use crate::domain::keys::{KeyStatus, ManagedKey, Token};
+use crate::store::{Store, StoreError};
 
 /// The longest bearer token looked up; anything longer is malformed.
 const MAX_TOKEN_LEN: usize = 512;
@@ -134,9 +136,14 @@ impl ApiKeys {
         self.pepper.as_ref()
     }
 
-    /// Replaces the managed keys with what the store holds.
-    pub fn load_managed(&self, keys: Vec<ManagedKey>) {
+    /// Replaces the managed keys with what the store holds, waiting at
+    /// most `deadline` for it.
+    pub async fn reload(&self, store: &dyn Store, deadline: Duration) -> Result<(), StoreError> {
+        let keys = tokio::time::timeout(deadline, store.load_keys())
+            .await
+            .map_err(|_| StoreError::Unavailable("loading keys timed out".into()))??;
         *self.managed.write() = keys.into_iter().map(|k| (k.id.clone(), k)).collect();
+        Ok(())
     }
 
     /// Takes the last-used times gathered since the previous call.

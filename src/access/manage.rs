@@ -43,14 +43,19 @@ pub struct KeyDraft {
 /// The longest lifetime a key may be given: ten years.
 const MAX_LIFETIME: std::time::Duration = std::time::Duration::from_secs(10 * 366 * 24 * 3600);
 
-/// When a key given `expires_in` stops working.
-fn expiry(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+/// A key's lifetime (`90d`, `12h`), between 1 s and ten years.
+pub fn parse_lifetime(text: &str) -> Result<std::time::Duration, String> {
     let lifetime = humantime::parse_duration(text.trim())
         .map_err(|e| format!("is not a duration such as `90d`: {e}"))?;
     if lifetime.is_zero() || lifetime > MAX_LIFETIME {
         return Err("must be between 1s and 10 years".into());
     }
-    chrono::Duration::from_std(lifetime)
+    Ok(lifetime)
+}
+
+/// When a key given `expires_in` stops working.
+fn expiry(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    chrono::Duration::from_std(parse_lifetime(text)?)
         .map(|lifetime| now + lifetime)
         .map_err(|_| "is too long".into())
 }

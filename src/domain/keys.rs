@@ -93,18 +93,20 @@ impl Token {
     pub fn parse(text: &str) -> Option<Self> {
         let rest = text.strip_prefix(TOKEN_PREFIX)?;
         let (id, secret) = rest.split_once('_')?;
-        let lower_hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        (id.len() == ID_HEX && secret.len() == SECRET_HEX && lower_hex(id) && lower_hex(secret))
-            .then(|| Self {
-                id: id.to_string(),
-                text: text.to_string(),
-            })
+        (Self::is_id(id) && secret.len() == SECRET_HEX && is_lower_hex(secret)).then(|| Self {
+            id: id.to_string(),
+            text: text.to_string(),
+        })
     }
 
     /// Whether `text` is a key id (what the path parameter must be).
     pub fn is_id(text: &str) -> bool {
-        text.len() == ID_HEX && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        text.len() == ID_HEX && is_lower_hex(text)
     }
+}
+
+fn is_lower_hex(text: &str) -> bool {
+    text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::auth::{AdminAccess, Authorized};
+use super::auth::{Authorized, GlobalAdminAccess};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
 use crate::domain::audit::{AuditEntry, AuditQuery};
@@ -117,11 +117,10 @@ pub struct AuditResponse {
         (status = 422, description = "Invalid parameters", body = ErrorBody),
         (status = 503, description = "The store is unavailable", body = ErrorBody)))]
 pub(super) async fn list_audit(
-    Authorized(caller, _): Authorized<AdminAccess>,
+    _caller: Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditResponse>, ApiError> {
-    caller.check_unscoped(&state)?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(ApiError::field(

@@ -72,7 +72,7 @@ impl Caller {
 
     /// 403 unless the key is unscoped: managing keys, webhooks and reading
     /// the audit log span every application.
-    pub fn check_unscoped(&self, state: &AppState) -> Result<(), ApiError> {
+    fn check_unscoped(&self, state: &AppState) -> Result<(), ApiError> {
         if !self.principal.is_scoped() {
             return Ok(());
         }
@@ -229,6 +229,9 @@ fn refused_key(
 
 pub trait Level: Send + Sync + 'static {
     const NEEDED: Permission;
+    /// The operation spans every application (keys, webhooks, the audit
+    /// log, metrics), so a key limited to some applications may not use it.
+    const UNSCOPED: bool = false;
 }
 
 macro_rules! level {
@@ -236,6 +239,13 @@ macro_rules! level {
         pub struct $name;
         impl Level for $name {
             const NEEDED: Permission = Permission::$permission;
+        }
+    };
+    ($name:ident, $permission:ident, unscoped) => {
+        pub struct $name;
+        impl Level for $name {
+            const NEEDED: Permission = Permission::$permission;
+            const UNSCOPED: bool = true;
         }
     };
 }
@@ -247,6 +257,8 @@ level!(RolloutAccess, Rollout);
 level!(DeleteAccess, Delete);
 level!(AdminAccess, Admin);
 level!(MonitorAccess, Monitor);
+level!(GlobalAdminAccess, Admin, unscoped);
+level!(GlobalMonitorAccess, Monitor, unscoped);
 
 /// Extractor: the request carries a key with at least permission `L`.
 pub struct Authorized<L: Level>(pub Caller, pub PhantomData<L>);
@@ -258,6 +270,10 @@ impl<L: Level> FromRequestParts<AppState> for Authorized<L> {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        require(parts, state, L::NEEDED).map(|c| Authorized(c, PhantomData))
+        let caller = require(parts, state, L::NEEDED)?;
+        if L::UNSCOPED {
+            caller.check_unscoped(state)?;
+        }
+        Ok(Authorized(caller, PhantomData))
     }
 }

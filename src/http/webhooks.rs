@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::auth::{AdminAccess, Authorized};
+use super::auth::{Authorized, GlobalAdminAccess};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery};
 use crate::domain::webhook::{DeliveryAttempt, Webhook};
@@ -103,11 +103,10 @@ fn valid_webhook_id(id: &str) -> Result<(), ApiError> {
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub(super) async fn create_webhook(
-    Authorized(caller, _): Authorized<AdminAccess>,
+    Authorized(caller, _): Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateWebhookRequest>,
 ) -> Result<(StatusCode, Json<CreatedWebhookResponse>), ApiError> {
-    caller.check_unscoped(&state)?;
     let draft = WebhookDraft {
         url: body.url,
         events: body.events,
@@ -139,10 +138,9 @@ pub(super) async fn create_webhook(
         (status = 401, description = "No or invalid key", body = ErrorBody),
         (status = 403, description = "Key lacks admin permission or is scoped", body = ErrorBody)))]
 pub(super) async fn list_webhooks(
-    Authorized(caller, _): Authorized<AdminAccess>,
+    _caller: Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
 ) -> Result<Json<ListWebhooksResponse>, ApiError> {
-    caller.check_unscoped(&state)?;
     let hooks = state.registry.store().webhooks().await?;
     Ok(Json(ListWebhooksResponse {
         webhooks: hooks.iter().map(WebhookView::from).collect(),
@@ -160,11 +158,10 @@ pub(super) async fn list_webhooks(
         (status = 404, description = "No such webhook", body = ErrorBody),
         (status = 422, description = "Invalid webhook id", body = ErrorBody)))]
 pub(super) async fn get_webhook(
-    Authorized(caller, _): Authorized<AdminAccess>,
+    _caller: Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
     Path(webhook_id): Path<String>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    caller.check_unscoped(&state)?;
     valid_webhook_id(&webhook_id)?;
     let hook = webhooks::find(state.registry.store(), &webhook_id).await?;
     Ok(Json(WebhookView::from(&hook)))
@@ -181,11 +178,10 @@ pub(super) async fn get_webhook(
         (status = 404, description = "No such webhook", body = ErrorBody),
         (status = 422, description = "Invalid webhook id", body = ErrorBody)))]
 pub(super) async fn delete_webhook(
-    Authorized(caller, _): Authorized<AdminAccess>,
+    Authorized(caller, _): Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
     Path(webhook_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.check_unscoped(&state)?;
     valid_webhook_id(&webhook_id)?;
     webhooks::delete(state.registry.store(), &caller.origin, &webhook_id).await?;
     tracing::info!(event = "security_audit", action = "webhook_deleted", %webhook_id, key_name = %caller.name());
@@ -244,12 +240,11 @@ pub struct DeliveriesResponse {
         (status = 404, description = "No such webhook", body = ErrorBody),
         (status = 422, description = "Invalid parameters", body = ErrorBody)))]
 pub(super) async fn list_deliveries(
-    Authorized(caller, _): Authorized<AdminAccess>,
+    _caller: Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
     Path(webhook_id): Path<String>,
     ApiQuery(params): ApiQuery<DeliveriesParams>,
 ) -> Result<Json<DeliveriesResponse>, ApiError> {
-    caller.check_unscoped(&state)?;
     valid_webhook_id(&webhook_id)?;
     let limit = params.limit.unwrap_or(100);
     if !(1..=MAX_DELIVERIES).contains(&limit) {

@@ -30,10 +30,10 @@ struct Data {
     attempts: Vec<DeliveryAttempt>,
 }
 
+/// `RetryAt(t)`: pending, due at `t`.
 struct Message {
     message: OutboxMessage,
     state: NextStep,
-    next_attempt_at: DateTime<Utc>,
     lease_until: Option<DateTime<Utc>>,
 }
 
@@ -53,7 +53,6 @@ impl Data {
                     attempts: 0,
                 },
                 state: NextStep::RetryAt(journal.audit.at),
-                next_attempt_at: journal.audit.at,
                 lease_until: None,
             });
         }
@@ -266,8 +265,7 @@ impl Store for MemoryStore {
             if claimed.len() >= limit as usize {
                 break;
             }
-            let due = matches!(m.state, NextStep::RetryAt(_))
-                && m.next_attempt_at <= now
+            let due = matches!(m.state, NextStep::RetryAt(at) if at <= now)
                 && m.lease_until.is_none_or(|l| l <= now);
             let Some(hook) = webhooks.get(&m.message.webhook_id).filter(|_| due) else {
                 continue;
@@ -298,9 +296,6 @@ impl Store for MemoryStore {
         m.message.attempts += 1;
         m.state = next;
         m.lease_until = None;
-        if let NextStep::RetryAt(at) = next {
-            m.next_attempt_at = at;
-        }
         data.attempts.push(attempt.clone());
         Ok(())
     }

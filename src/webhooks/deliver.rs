@@ -79,17 +79,14 @@ impl Worker {
                     .claim_deliveries(Utc::now(), this.lease(), limit)
                     .await
                 {
-                    Ok(deliveries) if deliveries.len() == room => {
+                    Ok(deliveries) => {
+                        let more_may_be_due = deliveries.len() == room;
                         for delivery in deliveries {
                             let worker = this.clone();
                             attempts.spawn(async move { worker.deliver(delivery).await });
                         }
-                        continue;
-                    }
-                    Ok(deliveries) => {
-                        for delivery in deliveries {
-                            let worker = this.clone();
-                            attempts.spawn(async move { worker.deliver(delivery).await });
+                        if more_may_be_due {
+                            continue;
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "claiming webhook deliveries failed"),

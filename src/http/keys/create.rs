@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{IssuedKeyResponse, KeyView, reload};
 use crate::access::manage::{self, KeyDraft};
 use crate::http::AppState;
-use crate::http::auth::{AdminAccess, Authorized};
+use crate::http::auth::{Authorized, GlobalAdminAccess};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
 use crate::http::health::PermissionView;
@@ -44,11 +44,10 @@ pub struct CreateKeyRequest {
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub(super) async fn create_key(
-    Authorized(caller, _): Authorized<AdminAccess>,
+    Authorized(caller, _): Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateKeyRequest>,
 ) -> Result<(StatusCode, Json<IssuedKeyResponse>), ApiError> {
-    caller.check_unscoped(&state)?;
     let draft = KeyDraft {
         name: body.name,
         permissions: body

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{IssuedKeyResponse, KeyView, reload, valid_key_id};
 use crate::access::manage;
 use crate::http::AppState;
-use crate::http::auth::{AdminAccess, Authorized};
+use crate::http::auth::{Authorized, GlobalAdminAccess};
 use crate::http::error::{ApiError, ErrorBody};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -24,10 +24,9 @@ pub struct ListKeysResponse {
         (status = 401, description = "No or invalid key", body = ErrorBody),
         (status = 403, description = "Key lacks admin permission or is scoped", body = ErrorBody)))]
 pub(super) async fn list_keys(
-    Authorized(caller, _): Authorized<AdminAccess>,
+    _caller: Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
 ) -> Result<Json<ListKeysResponse>, ApiError> {
-    caller.check_unscoped(&state)?;
     let keys = state.registry.store().load_keys().await?;
     Ok(Json(ListKeysResponse {
         keys: keys.iter().map(KeyView::from).collect(),
@@ -45,11 +44,10 @@ pub(super) async fn list_keys(
         (status = 404, description = "No such key", body = ErrorBody),
         (status = 422, description = "Invalid key id", body = ErrorBody)))]
 pub(super) async fn get_key(
-    Authorized(caller, _): Authorized<AdminAccess>,
+    _caller: Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
     Path(key_id): Path<String>,
 ) -> Result<Json<KeyView>, ApiError> {
-    caller.check_unscoped(&state)?;
     valid_key_id(&key_id)?;
     let key = manage::find(state.registry.store(), &key_id).await?;
     Ok(Json(KeyView::from(&key)))
@@ -68,11 +66,10 @@ pub(super) async fn get_key(
         (status = 409, description = "Managed keys are disabled", body = ErrorBody),
         (status = 422, description = "Invalid key id, or the key is revoked", body = ErrorBody)))]
 pub(super) async fn rotate_key(
-    Authorized(caller, _): Authorized<AdminAccess>,
+    Authorized(caller, _): Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
     Path(key_id): Path<String>,
 ) -> Result<Json<IssuedKeyResponse>, ApiError> {
-    caller.check_unscoped(&state)?;
     valid_key_id(&key_id)?;
     let issued = manage::rotate(
         state.registry.store(),
@@ -100,11 +97,10 @@ pub(super) async fn rotate_key(
         (status = 404, description = "No such key", body = ErrorBody),
         (status = 422, description = "Invalid key id", body = ErrorBody)))]
 pub(super) async fn revoke_key(
-    Authorized(caller, _): Authorized<AdminAccess>,
+    Authorized(caller, _): Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
     Path(key_id): Path<String>,
 ) -> Result<Json<KeyView>, ApiError> {
-    caller.check_unscoped(&state)?;
     valid_key_id(&key_id)?;
     let key = manage::revoke(state.registry.store(), &caller.origin, &key_id).await?;
     reload(&state).await;

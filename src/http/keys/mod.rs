@@ -100,11 +100,17 @@ fn valid_key_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
+const KEY_RELOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The key table every replica serves from, reloaded after a local change
 /// (other replicas hear of it through the store's change feed).
 async fn reload(state: &AppState) {
-    match state.registry.store().load_keys().await {
-        Ok(keys) => state.keys.load_managed(keys),
+    match state
+        .keys
+        .reload(state.registry.store(), KEY_RELOAD_DEADLINE)
+        .await
+    {
+        Ok(()) => {}
         Err(e) => {
             tracing::warn!(error = %e, "reloading managed keys failed; the next refresh retries")
         }
