@@ -7,6 +7,7 @@ mod errors;
 mod keys;
 mod monitoring;
 mod openapi;
+mod publish;
 mod releases;
 mod rollouts;
 mod scoped_matrix;
