@@ -2,6 +2,9 @@
 //! included): the same assertions run against the memory
 //! store, a real SQLite file and a real PostgreSQL server (a throwaway
 //! cluster from Debian's binaries; skipped without them unless `CI=true`).
+//!
+//! Longer than 500 lines because the contract is one sequence of writes
+//! shared by every backend, with its per-backend entry points.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

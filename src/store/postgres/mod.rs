@@ -1,6 +1,9 @@
 //! PostgreSQL, for several replicas sharing one database. Connections use
 //! rustls when the URL's `sslmode` asks for TLS; migrations are embedded and
 //! run under PostgreSQL's advisory lock, so replicas may start together.
+//!
+//! Longer than 500 lines because the `Store` implementation, its change
+//! notices and their read-back are one unit; the rest is in `records.rs`.
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@ mod keys;
 mod monitoring;
 mod openapi;
 mod publish;
+mod publish_jobs;
 mod releases;
 mod rollouts;
 mod scoped_matrix;

@@ -1,25 +1,21 @@
 //! `POST /api/v1/applications/{app_id}/releases`: every target of a version
 //! in one transaction, idempotent re-runs, conflicts with a diff, and
 //! verification that turns into a job (`GET /api/v1/jobs/{id}`) when it
-//! outlasts the request.
-
-use std::time::Duration;
+//! outlasts the request (`publish_jobs.rs`).
 
 use serde_json::{Value, json};
 
-use crate::common::{
-    ArtifactServer, SHA256, TestApp, app_body, sha256_hex, sha512_hex, test_settings,
-};
+use crate::common::{SHA256, TestApp, app_body};
 
 fn file(name: &str) -> Value {
     json!({"url": format!("https://cdn.example.com/demo/{name}"), "size": 1024, "sha256": SHA256})
 }
 
-fn target(platform: &str, architecture: &str, files: Vec<Value>) -> Value {
+pub(super) fn target(platform: &str, architecture: &str, files: Vec<Value>) -> Value {
     json!({"platform": platform, "architecture": architecture, "files": files})
 }
 
-fn publish_body(version: &str, targets: Vec<Value>) -> Value {
+pub(super) fn publish_body(version: &str, targets: Vec<Value>) -> Value {
     json!({"version": version, "release_notes": "Fixes", "targets": targets})
 }
 
@@ -48,7 +44,7 @@ async fn demo() -> TestApp {
     app
 }
 
-async fn release_ids(app: &TestApp) -> Vec<String> {
+pub(super) async fn release_ids(app: &TestApp) -> Vec<String> {
     let reply = app.reader().list_releases("demo", "limit=100").await;
     reply.assert_status(200);
     let mut ids: Vec<String> = reply.body["releases"]
@@ -61,7 +57,7 @@ async fn release_ids(app: &TestApp) -> Vec<String> {
     ids
 }
 
-fn statuses(body: &Value) -> Vec<(String, String)> {
+pub(super) fn statuses(body: &Value) -> Vec<(String, String)> {
     body["releases"]
         .as_array()
         .unwrap()
@@ -79,7 +75,7 @@ fn statuses(body: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(super) fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect()
@@ -346,181 +342,4 @@ async fn malformed_publishes_are_refused_with_what_is_wrong() {
     let reply = app.publisher().publish("demo", &unknown).await;
     assert_eq!(reply.status, 422, "{}", reply.text);
     assert!(release_ids(&app).await.is_empty());
-}
-
-/// An application with `verify_on_register`, with downloads from loopback
-/// allowed and the request deadline short, so a held download outlasts it.
-async fn verifying(request_timeout: Duration) -> (TestApp, ArtifactServer) {
-    let mut settings = test_settings();
-    settings.server.request_timeout = request_timeout;
-    settings
-        .security
-        .artifact_verification
-        .allow_private_addresses = true;
-    let app = TestApp::with_settings(settings).await;
-    app.admin()
-        .create_app(
-            &json!({"id": "demo", "name": "Demo", "platforms": ["linux", "darwin"],
-                            "config": {"verify_on_register": true}}),
-        )
-        .await
-        .assert_status(201);
-    (app, ArtifactServer::start().await)
-}
-
-fn served(artifacts: &ArtifactServer, name: &str, bytes: &[u8]) -> Value {
-    json!({"url": artifacts.put(name, bytes), "size": bytes.len(),
-           "sha256": sha256_hex(bytes), "sha512": sha512_hex(bytes)})
-}
-
-#[tokio::test]
-async fn every_file_is_verified_before_anything_is_stored() {
-    let (app, artifacts) = verifying(Duration::from_secs(30)).await;
-    let good = |version: &str| {
-        publish_body(
-            version,
-            vec![
-                target(
-                    "linux",
-                    "amd64",
-                    vec![
-                        served(&artifacts, "demo.AppImage", b"appimage bytes"),
-                        served(&artifacts, "demo.deb", b"deb bytes"),
-                    ],
-                ),
-                target(
-                    "darwin",
-                    "arm64",
-                    vec![served(&artifacts, "demo.app.tar.gz", b"app bytes")],
-                ),
-            ],
-        )
-    };
-    let reply = app.publisher().publish("demo", &good("1.0.0")).await;
-    reply.assert_status(201);
-    assert_eq!(reply.body["verified"], true);
-
-    // The second target's file is not what the CDN serves.
-    let mut tampered = good("1.1.0");
-    tampered["targets"][1]["files"][0]["sha256"] = json!(sha256_hex(b"other bytes"));
-    let reply = app.publisher().publish("demo", &tampered).await;
-    assert!(
-        reply
-            .field_error("targets[1].files[0].sha256")
-            .contains("does not match"),
-        "{}",
-        reply.text
-    );
-    assert_eq!(reply.body["details"].as_object().unwrap().len(), 1);
-    assert_eq!(
-        release_ids(&app).await,
-        ["demo-1.0.0-darwin-arm64", "demo-1.0.0-linux-amd64"],
-        "no target of 1.1.0 is stored"
-    );
-}
-
-#[tokio::test]
-async fn a_slow_download_turns_the_publish_into_a_job_that_succeeds() {
-    let (app, artifacts) = verifying(Duration::from_millis(400)).await;
-    let bytes = b"a large installer".to_vec();
-    let gate = artifacts.hold("demo.AppImage");
-    let body = publish_body(
-        "1.0.0",
-        vec![
-            target(
-                "linux",
-                "amd64",
-                vec![served(&artifacts, "demo.AppImage", &bytes)],
-            ),
-            target(
-                "darwin",
-                "arm64",
-                vec![served(&artifacts, "demo.zip", b"zip")],
-            ),
-        ],
-    );
-    let reply = app.publisher().publish("demo", &body).await;
-    reply.assert_status(202);
-    let job = reply.body["job"]["id"].as_str().unwrap().to_string();
-    assert_eq!(reply.body["job"]["status"], "running");
-    assert_eq!(reply.header("location"), format!("/api/v1/jobs/{job}"));
-    assert_eq!(reply.body["job"]["url"], format!("/api/v1/jobs/{job}"));
-
-    let running = app.publisher().job(&job).await;
-    running.assert_status(200);
-    assert_eq!(running.body["status"], "running");
-    assert_eq!(running.body["application_id"], "demo");
-    assert_eq!(running.body["version"], "1.0.0");
-    assert!(running.body.get("finished_at").is_none());
-    assert!(
-        release_ids(&app).await.is_empty(),
-        "nothing appears before every file passed"
-    );
-
-    app.admin()
-        .create_app(&app_body("other"))
-        .await
-        .assert_status(201);
-    let scoped = app.key_for(&["publish"], Some(&["other"])).await;
-    app.with_key(&scoped.token)
-        .job(&job)
-        .await
-        .assert_error(403, "FORBIDDEN");
-    app.reader().job(&job).await.assert_error(403, "FORBIDDEN");
-    app.publisher()
-        .job("job_unknown")
-        .await
-        .assert_error(404, "NOT_FOUND");
-
-    gate.release();
-    let done = app.publisher().await_job(&job).await;
-    assert_eq!(done["status"], "succeeded", "{done}");
-    assert!(done["finished_at"].is_string());
-    assert_eq!(done["result"]["status"], "published");
-    assert_eq!(done["result"]["verified"], true);
-    assert_eq!(
-        statuses(&done["result"]),
-        pairs(&[("linux/amd64", "published"), ("darwin/arm64", "published")])
-    );
-    assert_eq!(release_ids(&app).await.len(), 2);
-
-    // Re-running the same publish is a plain 200: nothing new to download.
-    let rerun = app.publisher().publish("demo", &body).await;
-    rerun.assert_status(200);
-}
-
-#[tokio::test]
-async fn a_tampered_file_behind_a_slow_download_fails_its_job_naming_the_file() {
-    let (app, artifacts) = verifying(Duration::from_millis(400)).await;
-    let gate = artifacts.hold("demo.zip");
-    let mut lie = served(&artifacts, "demo.zip", b"the real zip");
-    lie["sha512"] = json!(sha512_hex(b"what the build made"));
-    let body = publish_body(
-        "1.0.0",
-        vec![
-            target(
-                "linux",
-                "amd64",
-                vec![served(&artifacts, "demo.AppImage", b"appimage")],
-            ),
-            target(
-                "darwin",
-                "arm64",
-                vec![served(&artifacts, "demo.dmg", b"dmg"), lie],
-            ),
-        ],
-    );
-    let reply = app.publisher().publish("demo", &body).await;
-    reply.assert_status(202);
-    let job = reply.body["job"]["id"].as_str().unwrap().to_string();
-    gate.release();
-    let done = app.publisher().await_job(&job).await;
-    assert_eq!(done["status"], "failed", "{done}");
-    assert_eq!(done["error"]["code"], "VALIDATION_ERROR");
-    let problem = done["error"]["details"]["targets[1].files[1].sha512"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{done}"));
-    assert!(problem.contains("does not match"), "{problem}");
-    assert!(done.get("result").is_none());
-    assert!(release_ids(&app).await.is_empty(), "no target is stored");
 }
