@@ -25,6 +25,8 @@ const LIMITER_CLEANUP_INTERVAL: Duration = Duration::from_secs(60);
 const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
 const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(30);
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
+/// How long a finished publish job stays readable.
+const JOB_RETENTION: Duration = Duration::from_secs(24 * 3600);
 
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let storage = &settings.storage;
@@ -150,7 +152,10 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
                     }
                 }
                 _ = last_used.tick() => flush_last_used(&state).await,
-                _ = prune.tick() => prune_audit(&state).await,
+                _ = prune.tick() => {
+                    prune_audit(&state).await;
+                    prune_jobs(&state).await;
+                }
                 _ = ping.tick() => {
                     let result = tokio::time::timeout(STORE_PING_TIMEOUT, state.registry.store().ping()).await;
                     match result {
@@ -212,6 +217,15 @@ async fn prune_audit(state: &AppState) {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "pruned audit entries past their retention"),
         Err(e) => tracing::warn!(error = %e, "pruning the audit log failed"),
+    }
+}
+
+async fn prune_jobs(state: &AppState) {
+    let before = chrono::Utc::now() - chrono::Duration::from_std(JOB_RETENTION).unwrap_or_default();
+    match state.registry.store().prune_jobs(before).await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "pruned finished publish jobs"),
+        Err(e) => tracing::warn!(error = %e, "pruning publish jobs failed"),
     }
 }
 

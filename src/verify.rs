@@ -1,10 +1,13 @@
 //! Verification at registration: each file is downloaded once and its size,
-//! digests and signatures are checked as the bytes stream past.
+//! digests and signatures are checked as the bytes stream past. The files of
+//! a registration or publish are verified concurrently, a bounded number at
+//! a time, under one deadline.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use sha1::Sha1;
@@ -21,7 +24,18 @@ pub struct Downloader {
     client: reqwest::Client,
     max_bytes: u64,
     timeout: Duration,
+    concurrency: usize,
     allow_private: bool,
+}
+
+/// What does not match in one file: `file` of `releases[release]`, and the
+/// file field the problem is about (`url`, `size`, `sha256`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub release: usize,
+    pub file: usize,
+    pub field: &'static str,
+    pub message: String,
 }
 
 impl Downloader {
@@ -67,38 +81,63 @@ impl Downloader {
             client,
             max_bytes: settings.max_bytes,
             timeout: settings.timeout,
+            concurrency: settings.concurrency.max(1),
             allow_private,
         })
     }
 
-    /// Downloads every file of `release` and returns, per file index, what
-    /// does not match. Empty when everything verified.
-    pub async fn verify(
-        &self,
-        release: &Release,
-        keys: &SigningKeys,
-    ) -> Vec<(usize, String, String)> {
+    /// Downloads every file of `releases`, `concurrency` at a time, and
+    /// returns what does not match, in release and file order. Empty when
+    /// everything verified. A file not verified by the deadline is a problem
+    /// of its `url`.
+    pub async fn verify(&self, releases: &[Release], keys: &SigningKeys) -> Vec<Problem> {
         let deadline = tokio::time::Instant::now() + self.timeout;
-        let mut problems = Vec::new();
-        for (index, file) in release.files.iter().enumerate() {
-            let outcome = tokio::time::timeout_at(deadline, self.verify_file(file, keys)).await;
-            match outcome {
-                Ok(Ok(())) => {}
-                Ok(Err((field, message))) => problems.push((index, field.to_string(), message)),
-                Err(_) => {
-                    problems.push((
-                        index,
-                        "url".to_string(),
-                        format!(
-                            "verification did not finish within {} (security.artifact_verification.timeout)",
-                            humantime::format_duration(self.timeout)
-                        ),
-                    ));
-                    break;
-                }
+        let mut checks = Vec::new();
+        for (release, r) in releases.iter().enumerate() {
+            for (file, artifact) in r.files.iter().enumerate() {
+                checks.push(self.check(release, file, artifact, keys, deadline));
             }
         }
+        let outcomes: Vec<Option<Problem>> = futures_util::stream::iter(checks)
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        let mut problems: Vec<Problem> = outcomes.into_iter().flatten().collect();
+        problems.sort_by_key(|p| (p.release, p.file));
         problems
+    }
+
+    async fn check(
+        &self,
+        release: usize,
+        file: usize,
+        artifact: &Artifact,
+        keys: &SigningKeys,
+        deadline: tokio::time::Instant,
+    ) -> Option<Problem> {
+        let outcome = tokio::time::timeout_at(deadline, self.verify_file(artifact, keys)).await;
+        let (field, message) = match outcome {
+            Ok(Ok(())) => return None,
+            Ok(Err(problem)) => problem,
+            Err(_) => (
+                "url",
+                format!(
+                    "verification did not finish within {} (security.artifact_verification.timeout)",
+                    humantime::format_duration(self.timeout)
+                ),
+            ),
+        };
+        Some(Problem {
+            release,
+            file,
+            field,
+            message,
+        })
+    }
+
+    /// The verification deadline (`security.artifact_verification.timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     async fn verify_file(

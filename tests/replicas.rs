@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::sut::{Secret, StorageType};
+use common::sut::{Job, PostgresStore, Secret, StorageType, Store};
 use common::*;
 use serde_json::{Value, json};
 
@@ -366,6 +366,100 @@ async fn each_webhook_message_is_delivered_once_while_two_replicas_deliver() {
     let log = deliveries(&b.base, &hook_id).await;
     assert_eq!(log.len(), 21, "one attempt each: {log:#?}");
     assert!(log.iter().all(|a| a["succeeded"] == true));
+    a.stop().await;
+    b.stop().await;
+}
+
+async fn job_on(base: &str, id: &str) -> Value {
+    let reply = http()
+        .get(format!("{base}/api/v1/jobs/{id}"))
+        .bearer_auth(WRITE_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    reply.json().await.unwrap()
+}
+
+/// A publish that outlasts its request on one replica is polled on another,
+/// and a job its replica abandoned is reported failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_jobs_are_read_on_any_replica() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    let url = cluster.database("jobs");
+    let start = || {
+        let mut settings = test_settings();
+        settings.storage.kind = StorageType::Postgres;
+        settings.storage.postgres.url = Secret::new(url.clone());
+        settings.server.request_timeout = Duration::from_millis(400);
+        settings
+            .security
+            .artifact_verification
+            .allow_private_addresses = true;
+        LiveServer::start(settings)
+    };
+    let a = start().await;
+    let b = start().await;
+    let created = send_json(
+        reqwest::Method::POST,
+        format!("{}/api/v1/applications", a.base),
+        ADMIN_KEY,
+        json!({"id": "demo", "name": "Demo", "platforms": ["linux"], "config": {"verify_on_register": true}}),
+    )
+    .await;
+    assert_eq!(created, 201);
+    let artifacts = ArtifactServer::start().await;
+    let bytes = b"installer";
+    let gate = artifacts.hold("demo.AppImage");
+    let body = json!({"version": "1.0.0", "targets": [{"platform": "linux", "architecture": "amd64",
+        "files": [{"url": artifacts.put("demo.AppImage", bytes), "size": bytes.len(), "sha256": sha256_hex(bytes)}]}]});
+    let accepted = http()
+        .post(format!("{}/api/v1/applications/demo/releases", a.base))
+        .bearer_auth(WRITE_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    let accepted: Value = accepted.json().await.unwrap();
+    let id = accepted["job"]["id"].as_str().unwrap().to_string();
+    assert_eq!(job_on(&b.base, &id).await["status"], "running");
+
+    gate.release();
+    let deadline = Instant::now() + EVENTUALLY;
+    let done = loop {
+        let job = job_on(&b.base, &id).await;
+        if job["status"] != "running" {
+            break job;
+        }
+        assert!(Instant::now() < deadline, "job still running: {job}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(
+        done["result"]["releases"][0]["id"],
+        "demo-1.0.0-linux-amd64"
+    );
+    until_latest(&b.base, Some("1.0.0")).await;
+
+    // A job whose replica stopped before finishing it.
+    let store = PostgresStore::open(&common::sut::PostgresSettings {
+        url: Secret::new(url.clone()),
+        max_connections: 2,
+        acquire_timeout: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let abandoned = Job::start("demo", "2.0.0", past);
+    store.insert_job(&abandoned).await.unwrap();
+    store.close().await;
+    let job = job_on(&a.base, &abandoned.id).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert_eq!(job["error"]["code"], "JOB_ABANDONED");
+
     a.stop().await;
     b.stop().await;
 }

@@ -5,6 +5,7 @@
 mod admin;
 mod direct;
 mod failure;
+pub mod formats;
 mod import;
 mod output;
 mod remote;

@@ -311,6 +311,8 @@ pub struct ArtifactVerificationSettings {
     /// Let verification downloads reach loopback, private and link-local
     /// addresses (a local artifact server in development and tests).
     pub allow_private_addresses: bool,
+    /// Files of one registration or publish downloaded at the same time (1-32).
+    pub concurrency: usize,
 }
 
 impl Default for ArtifactVerificationSettings {
@@ -319,6 +321,7 @@ impl Default for ArtifactVerificationSettings {
             max_bytes: 4 * 1024 * 1024 * 1024,
             timeout: Duration::from_secs(600),
             allow_private_addresses: false,
+            concurrency: 4,
         }
     }
 }

@@ -102,6 +102,9 @@ pub fn validate(settings: &Settings, warnings: &mut Vec<String>) -> Vec<String> 
     if verification.timeout < Duration::from_secs(1) {
         errors.push("`security.artifact_verification.timeout` must be at least 1s".into());
     }
+    if !(1..=32).contains(&verification.concurrency) {
+        errors.push("`security.artifact_verification.concurrency` must be between 1 and 32".into());
+    }
     if settings.security.auth_failure_limit.failures_per_minute == 0 {
         errors.push("`security.auth_failure_limit.failures_per_minute` must be at least 1".into());
     }

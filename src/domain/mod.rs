@@ -3,9 +3,11 @@
 pub mod artifact;
 pub mod audit;
 pub mod catalog;
+pub mod job;
 pub mod keys;
 pub mod model;
 pub mod platform;
+pub mod publish;
 pub mod register;
 pub mod rollout;
 pub mod signing;

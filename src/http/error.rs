@@ -40,8 +40,10 @@ pub struct ErrorBody {
     /// Stable machine-readable code, e.g. `VALIDATION_ERROR`.
     #[schema(example = "VALIDATION_ERROR")]
     pub code: &'static str,
-    /// Field → problem, for validation errors; otherwise empty.
-    pub details: BTreeMap<String, String>,
+    /// Field → problem (text), for validation errors; `differences` (a
+    /// list of `{target, field, published, requested}`) for a publish that
+    /// conflicts with what is published; otherwise empty.
+    pub details: BTreeMap<String, serde_json::Value>,
     pub timestamp: chrono::DateTime<chrono::Utc>,
     pub request_id: String,
 }
@@ -55,7 +57,7 @@ struct ErrorParts {
     status: StatusCode,
     code: &'static str,
     message: String,
-    details: BTreeMap<String, String>,
+    details: BTreeMap<String, serde_json::Value>,
     headers: HeaderMap,
     cause: Option<String>,
 }
@@ -89,7 +91,11 @@ impl ApiError {
             "VALIDATION_ERROR",
             format!("validation failed: {summary}"),
         );
-        error.0.details = errors.0;
+        error.0.details = errors
+            .0
+            .into_iter()
+            .map(|(field, problem)| (field, problem.into()))
+            .collect();
         error
     }
 
@@ -172,19 +178,25 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.0.status
     }
+
+    /// The body this error answers with, for `request_id`: what a publish
+    /// job keeps as its `error`.
+    pub fn body(&self, request_id: String) -> ErrorBody {
+        ErrorBody {
+            error: "error",
+            message: self.0.message.clone(),
+            code: self.0.code,
+            details: self.0.details.clone(),
+            timestamp: chrono::Utc::now(),
+            request_id,
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let body = self.body(current_request_id());
         let parts = *self.0;
-        let body = ErrorBody {
-            error: "error",
-            message: parts.message,
-            code: parts.code,
-            details: parts.details,
-            timestamp: chrono::Utc::now(),
-            request_id: current_request_id(),
-        };
         let mut response = (parts.status, Json(body)).into_response();
         response.headers_mut().extend(parts.headers);
         if let Some(cause) = parts.cause {
@@ -215,6 +227,33 @@ impl From<WriteError> for ApiError {
             } => ApiError::conflict(format!(
                 "application '{application_id}' has {count} release(s); delete them first or pass ?force=true"
             )),
+            WriteError::Differs(differences) => {
+                let mut targets: Vec<&str> =
+                    differences.iter().map(|d| d.target.as_str()).collect();
+                targets.dedup();
+                let mut error = ApiError::conflict(format!(
+                    "this version is already published with other content for {} ({} field(s) differ); \
+                     publish a new version, or delete those releases first",
+                    targets.join(", "),
+                    differences.len()
+                ));
+                let listed = differences
+                    .into_iter()
+                    .map(|d| {
+                        serde_json::json!({
+                            "target": d.target,
+                            "field": d.field,
+                            "published": d.published,
+                            "requested": d.requested,
+                        })
+                    })
+                    .collect();
+                error
+                    .0
+                    .details
+                    .insert("differences".into(), serde_json::Value::Array(listed));
+                error
+            }
             WriteError::Invalid(errors) => ApiError::validation(errors),
             WriteError::Store(error) => error.into(),
         }

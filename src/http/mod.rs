@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod jobs;
 pub mod keys;
 pub mod limits;
 mod middleware;
@@ -69,6 +70,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(updates::router())
         .merge(releases::router())
+        .merge(jobs::router())
         .merge(applications::router())
         .merge(keys::router())
         .merge(audit::router())

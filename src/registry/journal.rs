@@ -201,6 +201,40 @@ pub(super) fn release_published(origin: &Origin, release: &Release) -> Journal {
     .event(event("release.published", app, release_data(release)))
 }
 
+/// One audit entry for a publish of several targets, and an event per release.
+pub(super) fn releases_published(origin: &Origin, releases: &[Release]) -> Journal {
+    let first = &releases[0];
+    let app = &first.key.application_id;
+    let targets: Vec<String> = releases
+        .iter()
+        .map(|r| format!("{}/{}", r.key.platform, r.key.architecture))
+        .collect();
+    let files: usize = releases.iter().map(|r| r.files.len()).sum();
+    let changes = Changes::default()
+        .field("channel", None::<&str>, Some(&first.channel))
+        .field("targets", None::<String>, Some(targets.join(",")))
+        .field("files", None::<usize>, Some(files))
+        .field("required", None::<bool>, Some(first.required))
+        .field(
+            "rollout_percentage",
+            None::<u8>,
+            Some(first.rollout.percentage),
+        );
+    let mut journal = Journal::new(
+        AuditRecord::new(
+            origin,
+            "release.published",
+            format!("{app}-{}", first.version()),
+        )
+        .application(app)
+        .changes(changes),
+    );
+    for release in releases {
+        journal = journal.event(event("release.published", app, release_data(release)));
+    }
+    journal
+}
+
 pub(super) fn release_updated(origin: &Origin, before: &Release, after: &Release) -> Journal {
     let changes = Changes::default()
         .field(

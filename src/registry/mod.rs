@@ -12,9 +12,10 @@ use parking_lot::RwLock;
 use tokio::sync::Notify;
 
 use crate::domain::audit::Origin;
+use crate::domain::publish::{Batch, Difference, Planned, plan};
 use crate::domain::validate::FieldErrors;
 use crate::domain::{Application, Catalog, Change, Release, ReleaseKey};
-use crate::store::{Store, StoreError};
+use crate::store::{Journal, Store, StoreError};
 
 /// Why a write did not happen. Each variant names what it is about, so the
 /// HTTP layer writes every message once.
@@ -33,6 +34,9 @@ pub enum WriteError {
         application_id: String,
         count: usize,
     },
+    /// A publish found targets already published with other content.
+    #[error("{} field(s) differ from what is published", .0.len())]
+    Differs(Vec<Difference>),
     #[error("invalid change")]
     Invalid(FieldErrors),
     #[error(transparent)]
@@ -187,11 +191,52 @@ impl Registry {
             return Err(WriteError::ReleaseExists(release.key));
         }
         let journal = journal::release_published(origin, &release);
+        self.insert(vec![release], journal).await
+    }
+
+    /// Publishes a version's targets together: targets already published
+    /// with identical content are left as they are, new ones are stored in
+    /// one transaction, and any target published with other content refuses
+    /// the whole batch. Nothing is written when nothing is new.
+    pub async fn add_releases(
+        &self,
+        origin: &Origin,
+        batch: Batch,
+    ) -> Result<Vec<Planned>, WriteError> {
+        let _guard = self.writes.lock().await;
+        let Some(first) = batch.releases.first() else {
+            return Ok(Vec::new());
+        };
+        let app_id = first.key.application_id.clone();
+        if self.read(|c| c.application(&app_id).is_none()) {
+            return Err(WriteError::ApplicationNotFound(app_id));
+        }
+        let planned = self
+            .read(|c| plan(batch, |key| c.version_twin(key)))
+            .map_err(WriteError::Differs)?;
+        let new: Vec<Release> = planned
+            .iter()
+            .filter(|p| p.new)
+            .map(|p| p.release.clone())
+            .collect();
+        if !new.is_empty() {
+            let journal = journal::releases_published(origin, &new);
+            self.insert(new, journal).await?;
+        }
+        Ok(planned)
+    }
+
+    /// Stores new releases with their journal, then shows them to readers.
+    async fn insert(&self, releases: Vec<Release>, journal: Journal) -> Result<(), WriteError> {
         self.store
-            .insert_release(&release, &journal)
+            .insert_releases(&releases, &journal)
             .await
-            .map_err(|e| store_error("insert_release", Subject::NewRelease(&release.key), e))?;
-        self.apply(Change::ReleaseUpserted(release));
+            .map_err(|e| {
+                store_error("insert_releases", Subject::NewRelease(&releases[0].key), e)
+            })?;
+        for release in releases {
+            self.apply(Change::ReleaseUpserted(release));
+        }
         self.outbox.notify_one();
         Ok(())
     }

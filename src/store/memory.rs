@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Journal, Snapshot, Store, StoreError, outbox_messages, records::message_id};
 use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+use crate::domain::job::Job;
 use crate::domain::keys::ManagedKey;
 use crate::domain::webhook::{Delivery, DeliveryAttempt, NextStep, OutboxMessage, Webhook};
 use crate::domain::{Application, Release, ReleaseKey};
@@ -26,6 +27,7 @@ struct Data {
     keys: BTreeMap<String, ManagedKey>,
     audit: Vec<AuditEntry>,
     webhooks: BTreeMap<String, Webhook>,
+    jobs: BTreeMap<String, Job>,
     outbox: Vec<Message>,
     attempts: Vec<DeliveryAttempt>,
 }
@@ -131,15 +133,24 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn insert_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError> {
+    async fn insert_releases(
+        &self,
+        releases: &[Release],
+        journal: &Journal,
+    ) -> Result<(), StoreError> {
         let mut data = self.data.lock();
-        if !data.applications.contains_key(&release.key.application_id) {
-            return Err(StoreError::NotFound);
+        for (index, release) in releases.iter().enumerate() {
+            if !data.applications.contains_key(&release.key.application_id) {
+                return Err(StoreError::NotFound);
+            }
+            let repeated = releases[..index].iter().any(|r| r.key == release.key);
+            if repeated || data.releases.contains_key(&release.key) {
+                return Err(StoreError::Conflict);
+            }
         }
-        if data.releases.contains_key(&release.key) {
-            return Err(StoreError::Conflict);
+        for release in releases {
+            data.releases.insert(release.key.clone(), release.clone());
         }
-        data.releases.insert(release.key.clone(), release.clone());
         data.journal(journal);
         Ok(())
     }
@@ -222,6 +233,34 @@ impl Store for MemoryStore {
             .retain(|m| matches!(m.state, NextStep::RetryAt(_)) || m.message.created_at >= before);
         data.attempts.retain(|a| a.at >= before);
         Ok((count - data.audit.len()) as u64)
+    }
+
+    async fn insert_job(&self, job: &Job) -> Result<(), StoreError> {
+        let mut data = self.data.lock();
+        if data.jobs.contains_key(&job.id) {
+            return Err(StoreError::Conflict);
+        }
+        data.jobs.insert(job.id.clone(), job.clone());
+        Ok(())
+    }
+
+    async fn update_job(&self, job: &Job) -> Result<(), StoreError> {
+        let mut data = self.data.lock();
+        let slot = data.jobs.get_mut(&job.id).ok_or(StoreError::NotFound)?;
+        *slot = job.clone();
+        Ok(())
+    }
+
+    async fn job(&self, id: &str) -> Result<Option<Job>, StoreError> {
+        Ok(self.data.lock().jobs.get(id).cloned())
+    }
+
+    async fn prune_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut data = self.data.lock();
+        let count = data.jobs.len();
+        data.jobs
+            .retain(|_, job| job.finished_at.is_none_or(|at| at >= before));
+        Ok((count - data.jobs.len()) as u64)
     }
 
     async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+use crate::domain::job::Job;
 use crate::domain::keys::ManagedKey;
 use crate::domain::webhook::{Delivery, DeliveryAttempt, Event, NextStep, Webhook};
 use crate::domain::{Application, Change, Release, ReleaseKey};
@@ -132,9 +133,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Deletes the application and its releases; `NotFound` when absent.
     async fn delete_application(&self, id: &str, journal: &Journal) -> Result<(), StoreError>;
-    /// `Conflict` on an existing (application, version, platform, architecture);
-    /// `NotFound` when the application does not exist.
-    async fn insert_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError>;
+    /// Stores every release or none: `Conflict` when any (application,
+    /// version, platform, architecture) exists; `NotFound` when an
+    /// application does not exist.
+    async fn insert_releases(
+        &self,
+        releases: &[Release],
+        journal: &Journal,
+    ) -> Result<(), StoreError>;
     /// Stores a release's rollout and yank state; `NotFound` when absent.
     async fn update_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError>;
     /// `NotFound` when absent.
@@ -155,6 +161,14 @@ pub trait Store: Send + Sync + 'static {
     /// Removes audit entries, finished outbox messages and delivery attempts
     /// older than `before`; returns the audit entries removed.
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// `Conflict` when the id is taken.
+    async fn insert_job(&self, job: &Job) -> Result<(), StoreError>;
+    /// Stores a job's outcome; `NotFound` when absent.
+    async fn update_job(&self, job: &Job) -> Result<(), StoreError>;
+    async fn job(&self, id: &str) -> Result<Option<Job>, StoreError>;
+    /// Removes jobs that finished before `before`; returns how many.
+    async fn prune_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
     async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError>;
     /// `Conflict` when the id is taken.

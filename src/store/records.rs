@@ -1,4 +1,4 @@
-//! The rows of managed keys, the audit log and webhooks, shared by both SQL
+//! The rows of managed keys, the audit log, webhooks and publish jobs, shared by both SQL
 //! backends, and their conversion to and from the domain records.
 
 use std::collections::BTreeSet;
@@ -9,6 +9,7 @@ use super::StoreError;
 use super::rows::Timestamp;
 use crate::config::Permission;
 use crate::domain::audit::{Actor, ActorKind, AuditEntry, Changes, FieldChange};
+use crate::domain::job::{Job, JobStatus};
 use crate::domain::keys::ManagedKey;
 use crate::domain::webhook::{DeliveryAttempt, NextStep, Webhook};
 
@@ -263,4 +264,36 @@ pub(super) fn outbox_state(next: NextStep) -> (&'static str, Option<Timestamp>) 
 /// A new outbox message id: `msg_` and a random UUID.
 pub(super) fn message_id() -> String {
     format!("msg_{}", uuid::Uuid::new_v4().simple())
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct DbJob {
+    pub id: String,
+    pub application_id: String,
+    pub version: String,
+    pub status: String,
+    pub created_at: Timestamp,
+    pub deadline: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    pub result: Option<String>,
+    pub error: Option<String>,
+}
+
+impl TryFrom<DbJob> for Job {
+    type Error = StoreError;
+
+    fn try_from(row: DbJob) -> Result<Self, StoreError> {
+        Ok(Self {
+            status: JobStatus::parse(&row.status)
+                .ok_or_else(|| corrupt("job status", &row.status))?,
+            id: row.id,
+            application_id: row.application_id,
+            version: row.version,
+            created_at: row.created_at.0,
+            deadline: row.deadline.0,
+            finished_at: row.finished_at.map(|t| t.0),
+            result: row.result,
+            error: row.error,
+        })
+    }
 }

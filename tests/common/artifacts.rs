@@ -4,25 +4,45 @@
 use axum::Router;
 
 type ArtifactFiles = std::sync::Arc<parking_lot::Mutex<std::collections::HashMap<String, Vec<u8>>>>;
+type HeldFiles = std::sync::Arc<
+    parking_lot::Mutex<std::collections::HashMap<String, tokio::sync::watch::Receiver<bool>>>,
+>;
 
 /// Artifacts served over real HTTP on loopback, as a CDN would; the bytes
-/// behind a path can be swapped to simulate tampering.
+/// behind a path can be swapped to simulate tampering, and a file can be
+/// held back (a slow CDN) until the test lets it go.
 pub struct ArtifactServer {
     pub base: String,
     files: ArtifactFiles,
+    held: HeldFiles,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// Holds back the answers for one file until `release` (or drop).
+pub struct Gate(tokio::sync::watch::Sender<bool>);
+
+impl Gate {
+    pub fn release(self) {
+        let _ = self.0.send(true);
+    }
 }
 
 impl ArtifactServer {
     pub async fn start() -> Self {
         use axum::extract::{Path as UrlPath, State};
         let files: ArtifactFiles = Default::default();
+        let held: HeldFiles = Default::default();
         let app = Router::new()
             .route(
                 "/files/{name}",
                 axum::routing::get(
-                    |State(files): State<ArtifactFiles>,
+                    |State((files, held)): State<(ArtifactFiles, HeldFiles)>,
                      UrlPath(name): UrlPath<String>| async move {
+                        let gate = held.lock().get(&name).cloned();
+                        if let Some(mut gate) = gate {
+                            // A dropped gate lets the request through too.
+                            let _ = gate.wait_for(|open| *open).await;
+                        }
                         match files.lock().get(&name) {
                             Some(bytes) => (axum::http::StatusCode::OK, bytes.clone()),
                             None => (axum::http::StatusCode::NOT_FOUND, Vec::new()),
@@ -30,19 +50,31 @@ impl ArtifactServer {
                     },
                 ),
             )
-            .with_state(files.clone());
+            .with_state((files.clone(), held.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        Self { base, files, task }
+        Self {
+            base,
+            files,
+            held,
+            task,
+        }
     }
 
     /// Serves `bytes` at `/files/<name>` and returns the URL.
     pub fn put(&self, name: &str, bytes: &[u8]) -> String {
         self.files.lock().insert(name.to_string(), bytes.to_vec());
         format!("{}/files/{name}", self.base)
+    }
+
+    /// Requests for `name` wait, without an answer, until the gate is released.
+    pub fn hold(&self, name: &str) -> Gate {
+        let (open, gate) = tokio::sync::watch::channel(false);
+        self.held.lock().insert(name.to_string(), gate);
+        Gate(open)
     }
 }
 

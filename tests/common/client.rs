@@ -4,7 +4,7 @@
 //! speaks through a role: `anonymous()`, `reader()`, `publisher()`,
 //! `admin()`, `monitor()`, or `with_key(..)` for a key the server may not
 //! know. Each role is a `Client` with the API's operations by name
-//! (`create_app`, `register`, `list_releases`, `check`, `metrics`, ...) and
+//! (`create_app`, `register`, `publish`, `job`, `list_releases`, `check`, ...) and
 //! plain verbs (`get`, `post`, ...) for the other routes; every call
 //! answers a `Reply`. Tests that deliberately send malformed requests build
 //! them with `Client::request` and pass them to `TestApp::send`.
@@ -305,6 +305,36 @@ impl Client<'_> {
     pub async fn register(&self, app: &str, release: &Value) -> Reply {
         self.post(&format!("/api/v1/updates/{app}/register"), release)
             .await
+    }
+
+    /// `POST /api/v1/applications/<app>/releases`: every target of a version at once.
+    pub async fn publish(&self, app: &str, body: &Value) -> Reply {
+        self.post(&format!("/api/v1/applications/{app}/releases"), body)
+            .await
+    }
+
+    /// `GET /api/v1/jobs/<id>`.
+    pub async fn job(&self, id: &str) -> Reply {
+        self.get(&format!("/api/v1/jobs/{id}")).await
+    }
+
+    /// Polls a publish job (up to 10 s) until it is no longer `running`;
+    /// answers its last view.
+    pub async fn await_job(&self, id: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let reply = self.job(id).await;
+            reply.assert_status(200);
+            if reply.body["status"] != "running" {
+                return reply.body;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "job {id} still running: {}",
+                reply.text
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// `GET /api/v1/updates/<app>/releases?<query>`.

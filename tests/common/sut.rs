@@ -29,5 +29,6 @@ pub fn journal() -> Journal {
 }
 
 pub use updater::domain::audit::{Actor, ActorKind, AuditQuery, AuditRecord, Changes, Origin};
+pub use updater::domain::job::{Job, JobStatus};
 pub use updater::domain::keys::{ManagedKey, Token};
 pub use updater::domain::webhook::{DeliveryAttempt, Event, NextStep, Webhook};

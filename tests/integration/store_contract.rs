@@ -1,6 +1,10 @@
-//! One contract, every store: the same assertions run against the memory
+//! One contract, every store (atomic release batches and publish jobs
+//! included): the same assertions run against the memory
 //! store, a real SQLite file and a real PostgreSQL server (a throwaway
 //! cluster from Debian's binaries; skipped without them unless `CI=true`).
+//!
+//! Longer than 500 lines because the contract is one sequence of writes
+//! shared by every backend, with its per-backend entry points.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,9 +13,9 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 
 use crate::common::sut::{
-    Application, ApplicationConfig, Artifact, ArtifactKind, MemoryStore, PostgresSettings,
-    PostgresStore, Release, ReleaseKey, Rollout, Secret, SqliteStore, Store, StoreError, journal,
-    parse_version,
+    Application, ApplicationConfig, Artifact, ArtifactKind, Job, JobStatus, MemoryStore,
+    PostgresSettings, PostgresStore, Release, ReleaseKey, Rollout, Secret, SqliteStore, Store,
+    StoreError, journal, parse_version,
 };
 use crate::common::{PgCluster, free_port};
 
@@ -107,10 +111,15 @@ async fn contract(store: Arc<dyn Store>) {
     ));
 
     let r1 = release("a", "1.0.0");
-    store.insert_release(&r1, &journal()).await.unwrap();
+    store
+        .insert_releases(std::slice::from_ref(&r1), &journal())
+        .await
+        .unwrap();
     assert!(
         matches!(
-            store.insert_release(&r1, &journal()).await,
+            store
+                .insert_releases(std::slice::from_ref(&r1), &journal())
+                .await,
             Err(StoreError::Conflict)
         ),
         "no overwrite"
@@ -118,14 +127,14 @@ async fn contract(store: Arc<dyn Store>) {
     assert!(
         matches!(
             store
-                .insert_release(&release("ghost", "1.0.0"), &journal())
+                .insert_releases(&[release("ghost", "1.0.0")], &journal())
                 .await,
             Err(StoreError::NotFound)
         ),
         "a release needs its application"
     );
     store
-        .insert_release(&release("a", "1.1.0-rc.1"), &journal())
+        .insert_releases(&[release("a", "1.1.0-rc.1")], &journal())
         .await
         .unwrap();
 
@@ -188,7 +197,7 @@ async fn contract(store: Arc<dyn Store>) {
         .await
         .unwrap();
     store
-        .insert_release(&release("b", "2.0.0"), &journal())
+        .insert_releases(&[release("b", "2.0.0")], &journal())
         .await
         .unwrap();
     store.delete_application("a", &journal()).await.unwrap();
@@ -201,6 +210,87 @@ async fn contract(store: Arc<dyn Store>) {
     assert!(
         after.releases.iter().all(|r| r.key.application_id == "b"),
         "releases go with their application"
+    );
+
+    batches_are_all_or_nothing(store.as_ref()).await;
+    jobs_round_trip(store.as_ref()).await;
+}
+
+/// `insert_releases` stores every release of a batch in one transaction.
+/// Expects application `b` with release 2.0.0 and no other.
+async fn batches_are_all_or_nothing(store: &dyn Store) {
+    let mut darwin = release("b", "5.0.0");
+    darwin.key.platform = "darwin".into();
+    let linux = release("b", "5.0.0");
+    let refused = [
+        (
+            vec![darwin.clone(), release("b", "2.0.0")],
+            "an existing release",
+        ),
+        (
+            vec![darwin.clone(), darwin.clone()],
+            "a release listed twice",
+        ),
+        (
+            vec![darwin.clone(), release("ghost", "5.0.0")],
+            "a missing application",
+        ),
+    ];
+    for (batch, why) in refused {
+        let result = store.insert_releases(&batch, &journal()).await;
+        assert!(
+            matches!(result, Err(StoreError::Conflict | StoreError::NotFound)),
+            "{why}: {result:?}"
+        );
+        let stored = store.load().await.unwrap().releases;
+        assert_eq!(stored.len(), 1, "{why}: nothing of the batch is stored");
+    }
+    store
+        .insert_releases(&[linux.clone(), darwin.clone()], &journal())
+        .await
+        .unwrap();
+    let stored = store.load().await.unwrap().releases;
+    assert_eq!(stored.len(), 3);
+    assert!(stored.contains(&linux) && stored.contains(&darwin));
+}
+
+async fn jobs_round_trip(store: &dyn Store) {
+    let deadline = Utc.with_ymd_and_hms(2030, 1, 2, 3, 4, 5).unwrap();
+    let job = Job::start("b", "5.0.0", deadline);
+    assert_eq!(store.job(&job.id).await.unwrap(), None);
+    store.insert_job(&job).await.unwrap();
+    assert!(matches!(
+        store.insert_job(&job).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(store.job(&job.id).await.unwrap().as_ref(), Some(&job));
+    let failed = job
+        .clone()
+        .finish(Err(r#"{"code":"VALIDATION_ERROR"}"#.into()));
+    store.update_job(&failed).await.unwrap();
+    let read = store.job(&job.id).await.unwrap().unwrap();
+    assert_eq!(read, failed, "the outcome round-trips exactly");
+    assert_eq!(read.status, JobStatus::Failed);
+    assert!(matches!(
+        store.update_job(&Job::start("b", "9.9.9", deadline)).await,
+        Err(StoreError::NotFound)
+    ));
+
+    let running = Job::start("b", "6.0.0", deadline);
+    store.insert_job(&running).await.unwrap();
+    let finished_at = failed.finished_at.unwrap();
+    assert_eq!(store.prune_jobs(finished_at).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .prune_jobs(finished_at + chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.job(&failed.id).await.unwrap(), None);
+    assert!(
+        store.job(&running.id).await.unwrap().is_some(),
+        "running jobs are never pruned"
     );
 }
 
@@ -231,7 +321,7 @@ async fn sqlite_data_survives_reopening() {
             .await
             .unwrap();
         store
-            .insert_release(&release("kept", "3.0.0"), &journal())
+            .insert_releases(&[release("kept", "3.0.0")], &journal())
             .await
             .unwrap();
         store.close().await;
@@ -333,7 +423,7 @@ async fn postgres_store_meets_the_contract_and_survives_reopening() {
         .await
         .unwrap();
     reopened
-        .insert_release(&release("kept", "3.0.0"), &journal())
+        .insert_releases(&[release("kept", "3.0.0")], &journal())
         .await
         .unwrap();
     reopened.close().await;

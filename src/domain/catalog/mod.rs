@@ -230,25 +230,31 @@ impl Catalog {
     /// build metadata (`1.0.0` and `1.0.0+build.7`): clients could not tell
     /// them apart.
     pub fn has_version_twin(&self, key: &ReleaseKey) -> bool {
+        self.version_twin(key).is_some()
+    }
+
+    /// The release of the same target, in any channel, whose version equals
+    /// `key`'s up to build metadata.
+    pub fn version_twin(&self, key: &ReleaseKey) -> Option<Arc<Release>> {
         // Versions equal in precedence sort together, the one without build
         // metadata first, so one range step per channel finds a twin.
         let mut base = key.version.clone();
         base.build = semver::BuildMetadata::EMPTY;
-        self.apps.get(&key.application_id).is_some_and(|entry| {
-            entry
-                .tracks
-                .iter()
-                .filter(|(track_key, _)| {
-                    track_key.platform == key.platform && track_key.architecture == key.architecture
-                })
-                .any(|(_, track)| {
-                    track
-                        .by_version
-                        .range(base.clone()..)
-                        .next()
-                        .is_some_and(|(v, _)| v.cmp_precedence(&key.version) == Ordering::Equal)
-                })
-        })
+        let entry = self.apps.get(&key.application_id)?;
+        entry
+            .tracks
+            .iter()
+            .filter(|(track_key, _)| {
+                track_key.platform == key.platform && track_key.architecture == key.architecture
+            })
+            .find_map(|(_, track)| {
+                track
+                    .by_version
+                    .range(base.clone()..)
+                    .next()
+                    .filter(|(v, _)| v.cmp_precedence(&key.version) == Ordering::Equal)
+                    .map(|(_, release)| release.clone())
+            })
     }
 
     pub fn release_count(&self, app_id: &str) -> usize {

@@ -1,9 +1,12 @@
-//! Releases: listing (read), registering (write), and deleting or changing
+//! Releases: listing (read), registering and publishing (write), and deleting or changing
 //! rollout and yank state (admin), one file per action.
 
 mod list;
 mod manage;
+mod publish;
 mod register;
+
+pub use publish::PublishResponse;
 
 use std::collections::BTreeMap;
 
@@ -24,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list::list_releases))
         .routes(routes!(register::register_release))
+        .routes(routes!(publish::publish_releases))
         .routes(routes!(manage::delete_release, manage::update_release))
 }
 

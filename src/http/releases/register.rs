@@ -167,12 +167,18 @@ pub(super) async fn register_release(
     if verified {
         let problems = state
             .downloader
-            .verify(&release, &SigningKeys::of(&app.config))
+            .verify(
+                std::slice::from_ref(&release),
+                &SigningKeys::of(&app.config),
+            )
             .await;
         if !problems.is_empty() {
             let mut errors = FieldErrors::default();
-            for (index, field, message) in problems {
-                errors.add(file_field(single, index, &field), message);
+            for problem in problems {
+                errors.add(
+                    file_field(single, problem.file, problem.field),
+                    problem.message,
+                );
             }
             tracing::warn!(event = "security_audit", action = "release_verification_failed", %app_id, version = %release.version(), key_name = %caller.name());
             return Err(ApiError::validation(errors));

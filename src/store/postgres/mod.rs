@@ -1,6 +1,9 @@
 //! PostgreSQL, for several replicas sharing one database. Connections use
 //! rustls when the URL's `sslmode` asks for TLS; migrations are embedded and
 //! run under PostgreSQL's advisory lock, so replicas may start together.
+//!
+//! Longer than 500 lines because the `Store` implementation, its change
+//! notices and their read-back are one unit; the rest is in `records.rs`.
 
 use std::time::Duration;
 
@@ -18,6 +21,7 @@ use super::rows::{DbApplication, DbRelease, Timestamp};
 use super::{Journal, Snapshot, Store, StoreError, StoreEvent, describe};
 use crate::config::PostgresSettings;
 use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+use crate::domain::job::Job;
 use crate::domain::keys::ManagedKey;
 use crate::domain::webhook::{Delivery, DeliveryAttempt, NextStep, Webhook};
 use crate::domain::{Application, Change, Release, ReleaseKey};
@@ -63,7 +67,7 @@ impl PostgresStore {
     /// cache what it changes) in a transaction.
     async fn write(
         &self,
-        statement: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        statement: Statement<'_>,
         notice: Option<String>,
         journal: &Journal,
     ) -> Result<u64, StoreError> {
@@ -72,11 +76,7 @@ impl PostgresStore {
         if affected > 0 {
             records::write_journal(&mut tx, journal).await?;
             if let Some(notice) = notice {
-                query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(notice)
-                    .execute(&mut *tx)
-                    .await?;
+                notify(&mut tx, notice).await?;
             }
         }
         tx.commit().await?;
@@ -115,6 +115,45 @@ impl PostgresStore {
         };
         Ok(StoreEvent::Changed(Box::new(change)))
     }
+}
+
+type Statement<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Tells the other replicas, once the transaction commits, what changed.
+async fn notify(tx: &mut sqlx::PgConnection, notice: String) -> Result<(), StoreError> {
+    query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(notice)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+fn insert_release(release: &Release) -> Result<Statement<'static>, StoreError> {
+    let row = DbRelease::try_from(release)?;
+    Ok(query(
+            "INSERT INTO releases (application_id, version, platform, architecture, channel, files, \
+             release_notes, release_date, required, minimum_version, minimum_system_version, metadata, \
+             created_at, rollout_percentage, rollout_paused, yanked, yank_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        )
+        .bind(row.application_id)
+        .bind(row.version)
+        .bind(row.platform)
+        .bind(row.architecture)
+        .bind(row.channel)
+        .bind(row.files)
+        .bind(row.release_notes)
+        .bind(row.release_date)
+        .bind(row.required)
+        .bind(row.minimum_version)
+        .bind(row.minimum_system_version)
+        .bind(row.metadata)
+        .bind(row.created_at)
+        .bind(row.rollout_percentage)
+        .bind(row.rollout_paused)
+        .bind(row.yanked)
+        .bind(row.yank_reason))
 }
 
 async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
@@ -249,33 +288,18 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn insert_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError> {
-        let row = DbRelease::try_from(release)?;
-        let statement = query(
-            "INSERT INTO releases (application_id, version, platform, architecture, channel, files, \
-             release_notes, release_date, required, minimum_version, minimum_system_version, metadata, \
-             created_at, rollout_percentage, rollout_paused, yanked, yank_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(row.application_id)
-        .bind(row.version)
-        .bind(row.platform)
-        .bind(row.architecture)
-        .bind(row.channel)
-        .bind(row.files)
-        .bind(row.release_notes)
-        .bind(row.release_date)
-        .bind(row.required)
-        .bind(row.minimum_version)
-        .bind(row.minimum_system_version)
-        .bind(row.metadata)
-        .bind(row.created_at)
-        .bind(row.rollout_percentage)
-        .bind(row.rollout_paused)
-        .bind(row.yanked)
-        .bind(row.yank_reason);
-        self.write(statement, Some(Notice::release(&release.key)), journal)
-            .await?;
+    async fn insert_releases(
+        &self,
+        releases: &[Release],
+        journal: &Journal,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for release in releases {
+            insert_release(release)?.execute(&mut *tx).await?;
+            notify(&mut tx, Notice::release(&release.key)).await?;
+        }
+        records::write_journal(&mut tx, journal).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -376,6 +400,22 @@ impl Store for PostgresStore {
 
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         records::prune(&self.pool, before).await
+    }
+
+    async fn insert_job(&self, job: &Job) -> Result<(), StoreError> {
+        records::insert_job(&self.pool, job).await
+    }
+
+    async fn update_job(&self, job: &Job) -> Result<(), StoreError> {
+        records::update_job(&self.pool, job).await
+    }
+
+    async fn job(&self, id: &str) -> Result<Option<Job>, StoreError> {
+        records::job(&self.pool, id).await
+    }
+
+    async fn prune_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        records::prune_jobs(&self.pool, before).await
     }
 
     async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {

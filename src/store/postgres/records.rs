@@ -1,4 +1,4 @@
-//! PostgreSQL: managed keys, the audit log, webhooks and their outbox.
+//! PostgreSQL: managed keys, the audit log, webhooks and their outbox, publish jobs.
 
 use std::time::Duration;
 
@@ -7,10 +7,12 @@ use sqlx::postgres::PgPool;
 use sqlx::{PgConnection, query, query_as};
 
 use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+use crate::domain::job::Job;
 use crate::domain::keys::ManagedKey;
 use crate::domain::webhook::{Delivery, DeliveryAttempt, NextStep, Webhook};
 use crate::store::records::{
-    DbAttempt, DbAuditEntry, DbDelivery, DbKey, DbWebhook, encode_changes, message_id, outbox_state,
+    DbAttempt, DbAuditEntry, DbDelivery, DbJob, DbKey, DbWebhook, encode_changes, message_id,
+    outbox_state,
 };
 use crate::store::rows::Timestamp;
 use crate::store::{Journal, StoreError, outbox_messages};
@@ -250,4 +252,57 @@ pub(super) async fn deliveries(
     .into_iter()
     .map(DeliveryAttempt::from)
     .collect())
+}
+
+pub(super) async fn insert_job(pool: &PgPool, job: &Job) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO jobs (id, application_id, version, status, created_at, deadline, finished_at, \
+         result, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&job.id)
+    .bind(&job.application_id)
+    .bind(&job.version)
+    .bind(job.status.as_str())
+    .bind(Timestamp(job.created_at))
+    .bind(Timestamp(job.deadline))
+    .bind(job.finished_at.map(Timestamp))
+    .bind(&job.result)
+    .bind(&job.error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn update_job(pool: &PgPool, job: &Job) -> Result<(), StoreError> {
+    let result = query(
+        "UPDATE jobs SET status = $1, finished_at = $2, result = $3, error = $4 WHERE id = $5",
+    )
+    .bind(job.status.as_str())
+    .bind(job.finished_at.map(Timestamp))
+    .bind(&job.result)
+    .bind(&job.error)
+    .bind(&job.id)
+    .execute(pool)
+    .await?;
+    if result.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub(super) async fn job(pool: &PgPool, id: &str) -> Result<Option<Job>, StoreError> {
+    query_as::<_, DbJob>("SELECT * FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .map(Job::try_from)
+        .transpose()
+}
+
+pub(super) async fn prune_jobs(pool: &PgPool, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    Ok(query("DELETE FROM jobs WHERE finished_at < $1")
+        .bind(Timestamp(before))
+        .execute(pool)
+        .await?
+        .rows_affected())
 }

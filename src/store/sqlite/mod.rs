@@ -8,13 +8,14 @@ use async_trait::async_trait;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{query, query_as};
+use sqlx::{SqliteConnection, query, query_as};
 
 mod records;
 
 use super::rows::{DbApplication, DbRelease};
 use super::{Journal, Snapshot, Store, StoreError, describe};
 use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+use crate::domain::job::Job;
 use crate::domain::keys::ManagedKey;
 use crate::domain::webhook::{Delivery, DeliveryAttempt, NextStep, Webhook};
 use crate::domain::{Application, Release, ReleaseKey};
@@ -142,45 +143,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn insert_release(&self, release: &Release, journal: &Journal) -> Result<(), StoreError> {
+    async fn insert_releases(
+        &self,
+        releases: &[Release],
+        journal: &Journal,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let row = DbRelease::try_from(release)?;
-        let primary = release.primary_file();
-        let (checksum, checksum_type) = release.primary_checksum();
-        let file_size = i64::try_from(primary.size).map_err(|_| {
-            StoreError::Corrupt(format!("file size {} does not fit in SQLite", primary.size))
-        })?;
-        query(
-            "INSERT INTO releases (application_id, version, platform, architecture, channel, \
-             download_url, checksum, checksum_type, file_size, release_notes, release_date, required, \
-             minimum_version, metadata, signature, created_at, rollout_percentage, rollout_paused, \
-             yanked, yank_reason, files, minimum_system_version) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(row.application_id)
-        .bind(row.version)
-        .bind(row.platform)
-        .bind(row.architecture)
-        .bind(row.channel)
-        .bind(&primary.url)
-        .bind(checksum)
-        .bind(checksum_type.as_str())
-        .bind(file_size)
-        .bind(row.release_notes)
-        .bind(row.release_date)
-        .bind(row.required)
-        .bind(row.minimum_version)
-        .bind(row.metadata)
-        .bind(&primary.signature)
-        .bind(row.created_at)
-        .bind(row.rollout_percentage)
-        .bind(row.rollout_paused)
-        .bind(row.yanked)
-        .bind(row.yank_reason)
-        .bind(row.files)
-        .bind(row.minimum_system_version)
-        .execute(&mut *tx)
-        .await?;
+        for release in releases {
+            insert_release(&mut tx, release).await?;
+        }
         records::write_journal(&mut tx, journal).await?;
         tx.commit().await?;
         Ok(())
@@ -259,6 +230,22 @@ impl Store for SqliteStore {
         records::prune(&self.pool, before).await
     }
 
+    async fn insert_job(&self, job: &Job) -> Result<(), StoreError> {
+        records::insert_job(&self.pool, job).await
+    }
+
+    async fn update_job(&self, job: &Job) -> Result<(), StoreError> {
+        records::update_job(&self.pool, job).await
+    }
+
+    async fn job(&self, id: &str) -> Result<Option<Job>, StoreError> {
+        records::job(&self.pool, id).await
+    }
+
+    async fn prune_jobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        records::prune_jobs(&self.pool, before).await
+    }
+
     async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         records::webhooks(&self.pool).await
     }
@@ -304,4 +291,46 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// One release row, with the single-file columns older binaries read.
+async fn insert_release(tx: &mut SqliteConnection, release: &Release) -> Result<(), StoreError> {
+    let row = DbRelease::try_from(release)?;
+    let primary = release.primary_file();
+    let (checksum, checksum_type) = release.primary_checksum();
+    let file_size = i64::try_from(primary.size).map_err(|_| {
+        StoreError::Corrupt(format!("file size {} does not fit in SQLite", primary.size))
+    })?;
+    query(
+            "INSERT INTO releases (application_id, version, platform, architecture, channel, \
+             download_url, checksum, checksum_type, file_size, release_notes, release_date, required, \
+             minimum_version, metadata, signature, created_at, rollout_percentage, rollout_paused, \
+             yanked, yank_reason, files, minimum_system_version) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(row.application_id)
+        .bind(row.version)
+        .bind(row.platform)
+        .bind(row.architecture)
+        .bind(row.channel)
+        .bind(&primary.url)
+        .bind(checksum)
+        .bind(checksum_type.as_str())
+        .bind(file_size)
+        .bind(row.release_notes)
+        .bind(row.release_date)
+        .bind(row.required)
+        .bind(row.minimum_version)
+        .bind(row.metadata)
+        .bind(&primary.signature)
+        .bind(row.created_at)
+        .bind(row.rollout_percentage)
+        .bind(row.rollout_paused)
+        .bind(row.yanked)
+        .bind(row.yank_reason)
+        .bind(row.files)
+        .bind(row.minimum_system_version)
+        .execute(tx)
+        .await?;
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! SQLite: managed keys, the audit log, webhooks and their outbox.
+//! SQLite: managed keys, the audit log, webhooks and their outbox, publish jobs.
 
 use std::time::Duration;
 
@@ -7,10 +7,12 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{SqliteConnection, query, query_as};
 
 use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
+use crate::domain::job::Job;
 use crate::domain::keys::ManagedKey;
 use crate::domain::webhook::{Delivery, DeliveryAttempt, NextStep, Webhook};
 use crate::store::records::{
-    DbAttempt, DbAuditEntry, DbDelivery, DbKey, DbWebhook, encode_changes, message_id, outbox_state,
+    DbAttempt, DbAuditEntry, DbDelivery, DbJob, DbKey, DbWebhook, encode_changes, message_id,
+    outbox_state,
 };
 use crate::store::rows::Timestamp;
 use crate::store::{Journal, StoreError, outbox_messages};
@@ -337,4 +339,59 @@ pub(super) async fn deliveries(
     .into_iter()
     .map(DeliveryAttempt::from)
     .collect())
+}
+
+pub(super) async fn insert_job(pool: &SqlitePool, job: &Job) -> Result<(), StoreError> {
+    query(
+        "INSERT INTO jobs (id, application_id, version, status, created_at, deadline, finished_at, \
+         result, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&job.id)
+    .bind(&job.application_id)
+    .bind(&job.version)
+    .bind(job.status.as_str())
+    .bind(Timestamp(job.created_at))
+    .bind(Timestamp(job.deadline))
+    .bind(job.finished_at.map(Timestamp))
+    .bind(&job.result)
+    .bind(&job.error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn update_job(pool: &SqlitePool, job: &Job) -> Result<(), StoreError> {
+    let result =
+        query("UPDATE jobs SET status = ?, finished_at = ?, result = ?, error = ? WHERE id = ?")
+            .bind(job.status.as_str())
+            .bind(job.finished_at.map(Timestamp))
+            .bind(&job.result)
+            .bind(&job.error)
+            .bind(&job.id)
+            .execute(pool)
+            .await?;
+    if result.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub(super) async fn job(pool: &SqlitePool, id: &str) -> Result<Option<Job>, StoreError> {
+    query_as::<_, DbJob>("SELECT * FROM jobs WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .map(Job::try_from)
+        .transpose()
+}
+
+pub(super) async fn prune_jobs(
+    pool: &SqlitePool,
+    before: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(query("DELETE FROM jobs WHERE finished_at < ?")
+        .bind(Timestamp(before))
+        .execute(pool)
+        .await?
+        .rows_affected())
 }

@@ -7,6 +7,8 @@ mod errors;
 mod keys;
 mod monitoring;
 mod openapi;
+mod publish;
+mod publish_jobs;
 mod releases;
 mod rollouts;
 mod scoped_matrix;

@@ -39,6 +39,8 @@ async fn openapi_document_matches_the_snapshot() {
         "/api/v1/updates/{app_id}/releases/{version}/{platform}/{arch}",
         "/api/v1/applications",
         "/api/v1/applications/{app_id}",
+        "/api/v1/applications/{app_id}/releases",
+        "/api/v1/jobs/{job_id}",
         "/health",
         "/api/v1/health",
         "/health/ready",

@@ -15,11 +15,15 @@ fn artifact_verification_limits_are_read_and_checked() {
     let loaded = load_ok(&options(
         &path,
         None,
-        &[("UPDATER_SECURITY__ARTIFACT_VERIFICATION__TIMEOUT", "90s")],
+        &[
+            ("UPDATER_SECURITY__ARTIFACT_VERIFICATION__TIMEOUT", "90s"),
+            ("UPDATER_SECURITY__ARTIFACT_VERIFICATION__CONCURRENCY", "8"),
+        ],
     ));
     let verification = &loaded.settings.security.artifact_verification;
     assert_eq!(verification.max_bytes, 1_048_576);
     assert_eq!(verification.timeout, std::time::Duration::from_secs(90));
+    assert_eq!(verification.concurrency, 8);
 
     let bad = write_yaml(
         dir.path(),
@@ -34,6 +38,21 @@ fn artifact_verification_limits_are_read_and_checked() {
         &errors,
         &["security.artifact_verification.timeout", "at least 1s"],
     );
+    for concurrency in ["0", "33"] {
+        let bad = write_yaml(
+            dir.path(),
+            &format!(
+                "development:\n  security:\n    artifact_verification:\n      concurrency: {concurrency}\n"
+            ),
+        );
+        assert_error(
+            &load_err(&options(&bad, None, &[])),
+            &[
+                "security.artifact_verification.concurrency",
+                "between 1 and 32",
+            ],
+        );
+    }
 }
 
 #[test]
