@@ -124,9 +124,7 @@ impl Fetcher {
         {
             size += chunk.len() as u64;
             if size > limit {
-                return Err(format!(
-                    "{url} is larger than --hash-limit ({limit} bytes)"
-                ));
+                return Err(format!("{url} is larger than --hash-limit ({limit} bytes)"));
             }
             sha256.update(&chunk);
             sha512.update(&chunk);

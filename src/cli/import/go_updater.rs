@@ -195,7 +195,7 @@ async fn read_sqlite(path: &Path) -> Result<GoStorage, String> {
         let required: Option<bool> = row
             .try_get("required")
             .map_err(|e| bad(format!("column `required`: {e}")))?;
-        let text = |column: &str| text(row, column).map_err(|e| bad(e));
+        let text = |column: &str| text(row, column).map_err(&bad);
         releases.push(GoRelease {
             application_id: text("application_id")?.unwrap_or_default(),
             version: text("version")?.unwrap_or_default(),
