@@ -8,6 +8,7 @@ mod common;
 mod cli_keys;
 mod durability;
 mod http;
+mod import_feed;
 mod import_go;
 mod lifecycle;
 mod probe;

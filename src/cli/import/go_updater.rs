@@ -424,3 +424,51 @@ fn weak_checksum(checksum_type: &str) -> Option<String> {
          it cannot vouch for the file; register the file's sha256 or sha512 instead"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_timestamps_in_both_store_forms() {
+        let rfc = timestamp(Some("2025-01-10T09:00:00.123456789Z")).unwrap();
+        assert_eq!(rfc.to_rfc3339(), "2025-01-10T09:00:00.123456+00:00");
+        let sqlite = timestamp(Some("2025-01-10 09:00:00")).unwrap();
+        assert_eq!(sqlite.to_rfc3339(), "2025-01-10T09:00:00+00:00");
+        assert_eq!(
+            timestamp(Some("0001-01-01T00:00:00Z")),
+            None,
+            "Go's zero time"
+        );
+        assert_eq!(timestamp(Some("yesterday")), None);
+        assert_eq!(timestamp(None), None);
+    }
+
+    #[test]
+    fn weak_checksums_are_named() {
+        assert!(weak_checksum("md5").unwrap().contains("MD5 collisions"));
+        assert!(weak_checksum("sha1").unwrap().contains("SHA-1 collisions"));
+        assert_eq!(weak_checksum("sha256"), None);
+    }
+
+    #[test]
+    fn policy_fields_are_left_out_unless_asked() {
+        let go: GoApplication = serde_json::from_str(
+            r#"{"id":"a","name":"A","platforms":["Linux"],
+                "config":{"required_update":true,"min_version":"1.0","update_interval":60}}"#,
+        )
+        .unwrap();
+        let plain = application(&go, false).unwrap();
+        assert_eq!(plain.platforms, ["linux"]);
+        assert!(!plain.config.required_update && plain.config.min_version.is_none());
+        assert_eq!(plain.config.update_interval, 60);
+        let notes = policy_notes(&go, go.config.as_ref().unwrap());
+        assert!(
+            notes[0].contains("required_update: true, min_version: 1.0"),
+            "{notes:?}"
+        );
+        let applied = application(&go, true).unwrap();
+        assert!(applied.config.required_update);
+        assert_eq!(applied.config.min_version.unwrap().to_string(), "1.0.0");
+    }
+}
