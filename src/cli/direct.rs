@@ -10,7 +10,8 @@ use crate::access::Pepper;
 use crate::access::manage::{self, KeyDraft, KeyError};
 use crate::config::{self, LoadOptions, Settings, StorageType};
 use crate::domain::audit::{AuditQuery, Origin};
-use crate::store::Store;
+use crate::registry::Registry;
+use crate::store::{MemoryStore, Store};
 
 use super::failure::Failure;
 use super::views::{AuditEntryView, AuditFilter, AuditPage, IssuedView, KeyList, KeyView};
@@ -27,6 +28,9 @@ pub struct Direct {
 pub enum Intent {
     MayCreate,
     Existing,
+    /// A dry run: a missing SQLite database stays missing and reads as an
+    /// empty store.
+    Peek,
 }
 
 impl Direct {
@@ -53,14 +57,29 @@ impl Direct {
             StorageType::Sqlite => {
                 let path = storage.sqlite_path();
                 if !path.exists() {
-                    if intent == Intent::Existing {
-                        return Err(Failure::new(format!(
-                            "no database at {}: check --config and --section (section `{}`)",
-                            path.display(),
-                            loaded.section
-                        )));
+                    match intent {
+                        Intent::Existing => {
+                            return Err(Failure::new(format!(
+                                "no database at {}: check --config and --section (section `{}`)",
+                                path.display(),
+                                loaded.section
+                            )));
+                        }
+                        Intent::Peek => {
+                            eprintln!(
+                                "note: no database at {} yet; comparing with an empty store",
+                                path.display()
+                            );
+                            return Ok(Self {
+                                settings,
+                                store: Arc::new(MemoryStore::new()),
+                                origin: Origin::cli(),
+                            });
+                        }
+                        Intent::MayCreate => {
+                            eprintln!("note: creating a new database at {}", path.display());
+                        }
                     }
-                    eprintln!("note: creating a new database at {}", path.display());
                 }
             }
             StorageType::Postgres => {}
@@ -73,6 +92,22 @@ impl Direct {
             store,
             origin: Origin::cli(),
         })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The catalog as the server would load it, with writes going through
+    /// the same rules and audit journal as the server's.
+    pub async fn registry(&self) -> Result<Registry, Failure> {
+        Registry::open(self.store.clone())
+            .await
+            .map_err(store_failure)
     }
 
     /// The server's pepper: the configured one, or SQLite's `key-pepper`

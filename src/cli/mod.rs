@@ -5,6 +5,8 @@
 mod admin;
 mod direct;
 mod failure;
+pub mod formats;
+mod import;
 mod output;
 mod remote;
 mod views;
@@ -59,6 +61,9 @@ enum Command {
     Keys(admin::KeysArgs),
     /// Read the audit log, newest first.
     Audit(admin::AuditArgs),
+    /// Move in: import the Go updater's storage or an existing update feed
+    /// into the configured store.
+    Import(import::ImportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -88,6 +93,7 @@ pub fn run() -> ExitCode {
         }
         Some(Command::Keys(args)) => admin::keys(options, args),
         Some(Command::Audit(args)) => admin::audit(options, args),
+        Some(Command::Import(args)) => import::run(options, args),
         None => serve(&options),
     }
 }

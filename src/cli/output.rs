@@ -33,7 +33,7 @@ fn time(at: Option<DateTime<Utc>>) -> String {
 }
 
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly.
-fn emit(text: &str) -> Result<(), Failure> {
+pub fn emit(text: &str) -> Result<(), Failure> {
     let mut out = io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),

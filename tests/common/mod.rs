@@ -3,6 +3,7 @@
 //! `replicas`, `clients`), each of which includes it with `mod common;`.
 //!
 //! - `sut`: every path into the `updater` crate the tests name.
+//! - `decision_cases`: the update decision's cases as a table.
 //! - `fixtures`: the test API keys and minimal request bodies.
 //! - `router`: the production server in this process, with or without sockets.
 //! - `client`: `TestApp`, the typed client over the in-process router.
@@ -18,6 +19,7 @@
 pub mod artifacts;
 pub mod child;
 pub mod client;
+pub mod decision_cases;
 pub mod fixtures;
 pub mod postgres;
 pub mod receiver;

@@ -1,5 +1,6 @@
 //! Real sockets and the real binary: HTTP over TCP, the -health-check probe,
-//! restart persistence, kill -9 durability and SIGTERM draining.
+//! restart persistence, kill -9 durability, SIGTERM draining, and the
+//! import commands.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -7,6 +8,8 @@ mod common;
 mod cli_keys;
 mod durability;
 mod http;
+mod import_feed;
+mod import_go;
 mod lifecycle;
 mod probe;
 mod webhooks;

@@ -8,56 +8,12 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
+pub use crate::common::decision_cases::{R, plain, r, req};
+
 use crate::common::sut::{
     Application, ApplicationConfig, Artifact, ArtifactKind, Catalog, Change, Release, ReleaseKey,
     Rollout, parse_version,
 };
-
-struct R {
-    version: &'static str,
-    required: bool,
-    minimum: Option<&'static str>,
-    channel: &'static str,
-    platform: &'static str,
-}
-
-const fn r(version: &'static str) -> R {
-    R {
-        version,
-        required: false,
-        minimum: None,
-        channel: "stable",
-        platform: "linux",
-    }
-}
-
-const fn req(version: &'static str) -> R {
-    R {
-        required: true,
-        ..r(version)
-    }
-}
-
-const fn min(version: &'static str, minimum: &'static str) -> R {
-    R {
-        minimum: Some(minimum),
-        ..r(version)
-    }
-}
-
-const fn beta(version: &'static str) -> R {
-    R {
-        channel: "beta",
-        ..r(version)
-    }
-}
-
-const fn windows(version: &'static str) -> R {
-    R {
-        platform: "windows",
-        ..r(version)
-    }
-}
 
 fn release(
     version: &str,
@@ -122,8 +78,4 @@ fn catalog(releases: &[R], config: ApplicationConfig) -> Catalog {
         )));
     }
     catalog
-}
-
-fn plain() -> ApplicationConfig {
-    ApplicationConfig::default()
 }
