@@ -1,12 +1,13 @@
 //! Command line: `updater [serve]`, `updater config check`, `updater
 //! -health-check`, and the key and audit tools `updater keys ...` and
-//! `updater audit` (in `admin`).
+//! `updater audit` (in `admin`), and `updater publish` (in `publish`).
 
 mod admin;
 mod direct;
 mod failure;
 pub mod formats;
 mod output;
+mod publish;
 mod remote;
 mod views;
 
@@ -60,6 +61,8 @@ enum Command {
     Keys(admin::KeysArgs),
     /// Read the audit log, newest first.
     Audit(admin::AuditArgs),
+    /// Publish a version for every platform from the build tools' outputs.
+    Publish(Box<publish::PublishArgs>),
 }
 
 #[derive(Subcommand, Debug)]
@@ -89,6 +92,7 @@ pub fn run() -> ExitCode {
         }
         Some(Command::Keys(args)) => admin::keys(options, args),
         Some(Command::Audit(args)) => admin::audit(options, args),
+        Some(Command::Publish(args)) => publish::run(*args),
         None => serve(&options),
     }
 }
