@@ -9,4 +9,5 @@ mod durability;
 mod http;
 mod lifecycle;
 mod probe;
+mod publish;
 mod webhooks;

@@ -169,7 +169,11 @@ fn read_feeds(
             Err(e) if entry.explicit || is_canonical_feed(&entry.name) => {
                 return Err(Failure::new(format!("{shown}: {e}")));
             }
-            Err(_) => continue,
+            Err(_) => {
+                claimed[feed] = true;
+                detected.skipped += 1;
+                continue;
+            }
         };
         claimed[feed] = true;
         let format = format.expect("filtered");
