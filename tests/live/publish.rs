@@ -519,7 +519,8 @@ fn a_server_that_is_down_exits_3_and_bad_input_exits_2() {
     );
     assert_eq!(code(&unknown), 2);
     assert!(
-        text(&unknown.stderr).contains("README.md: cannot tell the installer kind from the name; give --kind"),
+        text(&unknown.stderr)
+            .contains("README.md: cannot tell the installer kind from the name; give --kind"),
         "{}",
         text(&unknown.stderr)
     );
