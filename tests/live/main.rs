@@ -10,4 +10,5 @@ mod http;
 mod lifecycle;
 mod probe;
 mod publish;
+mod publish_s3;
 mod webhooks;
