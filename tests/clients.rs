@@ -1,9 +1,12 @@
 //! Real update clients against the server on a real socket: the
 //! `cargo-packager-updater` crate (Tauri's protocol and minisign) and the
 //! `velopack` crate. Artifacts come from a separate loopback HTTP server, as
-//! they would from a CDN.
+//! they would from a CDN. `publish` runs `updater publish` on the build
+//! tools' outputs and checks that these clients find what it published.
 
 mod common;
+#[path = "clients/publish.rs"]
+mod publish;
 
 use std::path::Path;
 
@@ -186,13 +189,21 @@ async fn cargo_packager_updater_checks_downloads_and_verifies() {
 /// A Velopack install on disk: the manifest, a stand-in `Update.exe` and
 /// the packages directory where downloads land.
 fn velopack_install(root: &Path, version: &str) -> velopack::locator::VelopackLocatorConfig {
+    velopack_install_of(root, "Demo.App", version)
+}
+
+fn velopack_install_of(
+    root: &Path,
+    id: &str,
+    version: &str,
+) -> velopack::locator::VelopackLocatorConfig {
     std::fs::create_dir_all(root.join("current")).unwrap();
     std::fs::create_dir_all(root.join("packages")).unwrap();
     let manifest = root.join("current/sq.version");
     std::fs::write(
         &manifest,
         format!(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<package><metadata><id>Demo.App</id><title>Demo</title>\
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<package><metadata><id>{id}</id><title>Demo</title>\
              <version>{version}</version><mainExe>demo</mainExe></metadata></package>"
         ),
     )

@@ -1,6 +1,7 @@
 //! Command line: `updater [serve]`, `updater config check`, `updater
 //! -health-check`, and the key and audit tools `updater keys ...` and
-//! `updater audit` (in `admin`).
+//! `updater audit` (in `admin`), `updater publish` (in `publish`) and `updater
+//! import` (in `import`).
 
 mod admin;
 mod direct;
@@ -8,6 +9,7 @@ mod failure;
 pub mod formats;
 mod import;
 mod output;
+mod publish;
 mod remote;
 mod views;
 
@@ -64,6 +66,8 @@ enum Command {
     /// Move in: import the Go updater's storage or an existing update feed
     /// into the configured store.
     Import(import::ImportArgs),
+    /// Publish a version for every platform from the build tools' outputs.
+    Publish(Box<publish::PublishArgs>),
 }
 
 #[derive(Subcommand, Debug)]
@@ -94,6 +98,7 @@ pub fn run() -> ExitCode {
         Some(Command::Keys(args)) => admin::keys(options, args),
         Some(Command::Audit(args)) => admin::audit(options, args),
         Some(Command::Import(args)) => import::run(options, args),
+        Some(Command::Publish(args)) => publish::run(*args),
         None => serve(&options),
     }
 }

@@ -12,4 +12,6 @@ mod import_feed;
 mod import_go;
 mod lifecycle;
 mod probe;
+mod publish;
+mod publish_s3;
 mod webhooks;
