@@ -33,7 +33,7 @@ pub const TOKEN_ENV: &str = "UPDATER_TOKEN";
 
 #[derive(Args, Debug)]
 pub struct PublishArgs {
-    /// The updater server's base URL [env: UPDATER_SERVER]; not needed with --dry-run.
+    /// The updater server's base URL; not needed with --dry-run.
     #[arg(long, env = "UPDATER_SERVER", value_name = "URL")]
     server: Option<String>,
     /// Application id.
