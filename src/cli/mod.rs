@@ -7,6 +7,7 @@ mod admin;
 mod direct;
 mod failure;
 pub mod formats;
+mod http;
 mod import;
 mod output;
 mod publish;

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::failure::Failure;
+use super::http::{api_client, bearer, innermost_cause, is_loopback, with_trailing_slash};
 use super::views::{AuditFilter, AuditPage, IssuedView, KeyList, KeyView};
 use crate::access::manage::KeyDraft;
 
@@ -37,17 +38,8 @@ impl Remote {
     pub fn new(server: &str, key_file: Option<&Path>) -> Result<Self, Failure> {
         let base = base_url(server)?;
         let key = admin_key(key_file)?;
-        let mut authorization = HeaderValue::from_str(&format!("Bearer {key}"))
-            .map_err(|_| Failure::new("the admin key contains characters a header cannot carry"))?;
-        authorization.set_sensitive(true);
-        let client = reqwest::Client::builder()
-            .use_rustls_tls()
-            .timeout(TIMEOUT)
-            .connect_timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("updater-cli/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Failure::new(format!("cannot build the HTTP client: {e}")))?;
+        let authorization = bearer(&key, "admin key")?;
+        let client = api_client(TIMEOUT, TIMEOUT)?;
         Ok(Self {
             client,
             base,
@@ -161,12 +153,7 @@ impl Remote {
                 TIMEOUT.as_secs()
             ));
         }
-        // reqwest and hyper wrap the cause (refused, DNS, TLS) in layers
-        // that only repeat the URL: name the innermost.
-        let mut cause: &dyn std::error::Error = e;
-        while let Some(inner) = cause.source() {
-            cause = inner;
-        }
+        let cause = innermost_cause(e);
         if e.is_connect() {
             Failure::new(format!("cannot connect to {server}: {cause}"))
         } else {
@@ -215,7 +202,7 @@ fn api_failure(status: StatusCode, bytes: &[u8]) -> Failure {
 }
 
 fn base_url(server: &str) -> Result<Url, Failure> {
-    let mut url = Url::parse(server.trim())
+    let url = Url::parse(server.trim())
         .map_err(|e| Failure::new(format!("--server `{}`: {e}", server.escape_debug())))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(Failure::new(format!(
@@ -228,10 +215,7 @@ fn base_url(server: &str) -> Result<Url, Failure> {
             "--server takes the server's base URL, without user, query or fragment",
         ));
     }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
+    let url = with_trailing_slash(url);
     if url.scheme() == "http" && !is_loopback(&url) {
         eprintln!(
             "warning: {} is plain HTTP: the admin key and new tokens cross the network unencrypted",
@@ -239,15 +223,6 @@ fn base_url(server: &str) -> Result<Url, Failure> {
         );
     }
     Ok(url)
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 /// The admin key: the file's content (one trailing newline removed), else

@@ -142,7 +142,7 @@ pub fn check_download_url(raw: &str, allow_http: bool) -> Result<(), String> {
     }
 }
 
-fn is_loopback_host(host: &str) -> bool {
+pub fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())

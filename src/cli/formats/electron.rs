@@ -4,11 +4,11 @@
 //! `sha512`, `size`, `blockMapSize`; the legacy top-level `path`/`sha512`
 //! only when `files` is absent.
 
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{
     FeedFile, FeedRelease, FormatError, group_targets, invalid, name_hints, normalise_version,
+    rfc3339_date,
 };
 use crate::domain::validate::check_sha512;
 use crate::domain::{ArtifactKind, normalize_architecture};
@@ -132,20 +132,7 @@ pub fn parse(text: &str, file_name: Option<&str>) -> Result<FeedRelease, FormatE
             (!joined.is_empty()).then(|| joined.join("\n\n"))
         }
     });
-    let date = feed
-        .release_date
-        .as_deref()
-        .map(|d| {
-            DateTime::parse_from_rfc3339(d)
-                .map(|d| d.with_timezone(&Utc))
-                .map_err(|e| {
-                    invalid(format!(
-                        "releaseDate `{}` is not ISO 8601: {e}",
-                        d.escape_debug()
-                    ))
-                })
-        })
-        .transpose()?;
+    let date = rfc3339_date(feed.release_date.as_deref(), "releaseDate", "ISO 8601")?;
     let rollout_percentage = feed
         .staging_percentage
         .map(|p| {

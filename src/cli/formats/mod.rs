@@ -189,6 +189,27 @@ pub(crate) fn invalid(message: impl Into<String>) -> FormatError {
     FormatError::Invalid(message.into())
 }
 
+/// An optional RFC 3339 date of a feed; `field` and `standard` name it
+/// and its standard in the error (e.g. `pub_date`, `RFC 3339`).
+fn rfc3339_date(
+    value: Option<&str>,
+    field: &str,
+    standard: &str,
+) -> Result<Option<DateTime<Utc>>, FormatError> {
+    value
+        .map(|d| {
+            DateTime::parse_from_rfc3339(d)
+                .map(|d| d.with_timezone(&Utc))
+                .map_err(|e| {
+                    invalid(format!(
+                        "{field} `{}` is not {standard}: {e}",
+                        d.escape_debug()
+                    ))
+                })
+        })
+        .transpose()
+}
+
 /// Reads every version a feed holds.
 pub fn parse(bytes: &[u8], hint: FormatHint<'_>) -> Result<Vec<FeedRelease>, FormatError> {
     let format = hint

@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{FeedFile, FeedRelease, FormatError, group_targets, invalid, normalise_version};
+use super::{
+    FeedFile, FeedRelease, FormatError, group_targets, invalid, normalise_version, rfc3339_date,
+};
 use crate::domain::{ArtifactKind, normalize_architecture, normalize_platform};
 
 #[derive(Deserialize)]
@@ -30,20 +31,7 @@ pub fn parse(text: &str) -> Result<FeedRelease, FormatError> {
     let feed: LatestJson = serde_json::from_str(text)
         .map_err(|e| invalid(format!("is not a Tauri latest.json: {e}")))?;
     let version = normalise_version(&feed.version)?;
-    let date = feed
-        .pub_date
-        .as_deref()
-        .map(|d| {
-            DateTime::parse_from_rfc3339(d)
-                .map(|d| d.with_timezone(&Utc))
-                .map_err(|e| {
-                    invalid(format!(
-                        "pub_date `{}` is not RFC 3339: {e}",
-                        d.escape_debug()
-                    ))
-                })
-        })
-        .transpose()?;
+    let date = rfc3339_date(feed.pub_date.as_deref(), "pub_date", "RFC 3339")?;
     let platforms = feed.platforms.ok_or_else(|| {
         invalid("has no `platforms` (the dynamic form names no platform; give the files instead)")
     })?;

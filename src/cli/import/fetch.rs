@@ -7,6 +7,8 @@ use std::time::Duration;
 use reqwest::Url;
 use sha2::{Digest, Sha256, Sha512};
 
+use crate::cli::http::is_loopback;
+
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The whole feed request, body included.
 const FEED_TIMEOUT: Duration = Duration::from_secs(60);
@@ -27,20 +29,11 @@ pub struct Hashed {
     pub sha512: String,
 }
 
-fn loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
-
 /// Whether `url` may be fetched: `https`, or `http` to loopback or when allowed.
 pub fn check_scheme(url: &Url, allow_http: bool) -> Result<(), String> {
     match url.scheme() {
         "https" => Ok(()),
-        "http" if allow_http || loopback(url) => Ok(()),
+        "http" if allow_http || is_loopback(url) => Ok(()),
         "http" => Err(format!(
             "{url} is plain http; use https (or --allow-http for a trusted network)"
         )),

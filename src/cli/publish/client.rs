@@ -15,6 +15,7 @@ use url::Url;
 use super::prepare::Prepared;
 use super::{Exit, TOKEN_ENV};
 use crate::cli::failure::Failure;
+use crate::cli::http::{api_client, bearer, innermost_cause, with_trailing_slash};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -58,10 +59,7 @@ pub fn token(file: Option<&Path>) -> Result<HeaderValue, Failure> {
     if key.is_empty() {
         return Err(Failure::new("the API key is empty"));
     }
-    let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
-        .map_err(|_| Failure::new("the API key contains characters a header cannot carry"))?;
-    value.set_sensitive(true);
-    Ok(value)
+    bearer(key, "API key")
 }
 
 pub struct Server {
@@ -77,7 +75,7 @@ impl Server {
         authorization: HeaderValue,
         timeout: Duration,
     ) -> Result<Self, Failure> {
-        let mut base = Url::parse(server.trim())
+        let base = Url::parse(server.trim())
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
             .filter(|u| u.query().is_none() && u.username().is_empty())
@@ -87,18 +85,8 @@ impl Server {
                     server.escape_debug()
                 ))
             })?;
-        if !base.path().ends_with('/') {
-            let path = format!("{}/", base.path());
-            base.set_path(&path);
-        }
-        let client = reqwest::Client::builder()
-            .use_rustls_tls()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("updater-cli/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Failure::new(format!("cannot build the HTTP client: {e}")))?;
+        let base = with_trailing_slash(base);
+        let client = api_client(CONNECT_TIMEOUT, timeout)?;
         Ok(Self {
             client,
             base,
@@ -251,10 +239,7 @@ impl Server {
         if e.is_timeout() {
             return self.too_slow();
         }
-        let mut cause: &dyn std::error::Error = e;
-        while let Some(inner) = cause.source() {
-            cause = inner;
-        }
+        let cause = innermost_cause(e);
         let what = if e.is_connect() {
             "cannot connect to"
         } else {

@@ -146,17 +146,20 @@ fn read_feeds(
     overrides: Overrides,
     claimed: &mut [bool],
 ) -> Result<(), Failure> {
-    let feeds: Vec<usize> = (0..detected.inventory.entries.len())
-        .filter(|&i| Format::from_file_name(&detected.inventory.entries[i].name).is_some())
+    let feeds: Vec<(usize, Format)> = detected
+        .inventory
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, entry)| Some((i, Format::from_file_name(&entry.name)?)))
         .collect();
     // With both, releases.<channel>.json says more than RELEASES.
-    let has_velopack_json = feeds.iter().any(|&i| {
-        Format::from_file_name(&detected.inventory.entries[i].name) == Some(Format::VelopackJson)
-    });
-    for feed in feeds {
+    let has_velopack_json = feeds
+        .iter()
+        .any(|&(_, format)| format == Format::VelopackJson);
+    for (feed, format) in feeds {
         let entry = &detected.inventory.entries[feed];
-        let format = Format::from_file_name(&entry.name);
-        if has_velopack_json && format == Some(Format::VelopackReleases) {
+        if has_velopack_json && format == Format::VelopackReleases {
             claimed[feed] = true;
             continue;
         }
@@ -176,7 +179,6 @@ fn read_feeds(
             }
         };
         claimed[feed] = true;
-        let format = format.expect("filtered");
         let single = matches!(format, Format::TauriLatest | Format::ElectronYml);
         let feed_versions: Vec<String> = releases.iter().map(|r| r.version.clone()).collect();
         let Some(release) = releases.into_iter().find(|r| r.version == version) else {

@@ -17,11 +17,15 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::extract::valid_app_id;
+use crate::domain::signing::SigningKeys;
 use crate::domain::validate::FieldErrors;
 use crate::domain::{
-    Artifact, ArtifactKind, Release, ReleaseKey, parse_architecture, parse_platform, parse_version,
+    Application, Artifact, ArtifactKind, Release, ReleaseKey, parse_architecture, parse_platform,
+    parse_version,
 };
 use crate::http::AppState;
+use crate::http::auth::Caller;
+use crate::verify::Problem;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -186,6 +190,46 @@ impl From<ArtifactKind> for FileKindView {
             ArtifactKind::Other => Self::Other,
         }
     }
+}
+
+/// The application a release is written to: a valid id, within the key's
+/// scope (checked before existence, so a scoped key learns nothing), known.
+fn target_application(
+    state: &AppState,
+    caller: &Caller,
+    app_id: &str,
+) -> Result<Application, ApiError> {
+    valid_app_id(app_id, "app_id")?;
+    caller.check_application(state, app_id)?;
+    state
+        .registry
+        .read(|c| c.application(app_id).cloned())
+        .ok_or_else(|| ApiError::application_not_found(app_id))
+}
+
+/// Downloads and checks `releases`' files (`verify_on_register`). Problems
+/// are a 422 with one error per file field, named by `field` in the
+/// request's own terms, and a `security_audit` line naming the key.
+async fn verify_files(
+    state: &AppState,
+    app: &Application,
+    releases: &[Release],
+    key_name: &str,
+    field: impl Fn(&Problem) -> String,
+) -> Result<(), ApiError> {
+    let problems = state
+        .downloader
+        .verify(releases, &SigningKeys::of(&app.config))
+        .await;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let mut errors = FieldErrors::default();
+    for problem in problems {
+        errors.add(field(&problem), problem.message);
+    }
+    tracing::warn!(event = "security_audit", action = "release_verification_failed", app_id = %app.id, version = %releases[0].version(), %key_name);
+    Err(ApiError::validation(errors))
 }
 
 /// The release named by a path, with platform and architecture aliases accepted.

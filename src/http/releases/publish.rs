@@ -15,16 +15,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::register::FileRequest;
+use super::{target_application, verify_files};
 use crate::domain::audit::Origin;
 use crate::domain::job::Job;
 use crate::domain::publish::{Batch, Planned, PublishDraft, TargetDraft, build_batch, plan};
-use crate::domain::signing::SigningKeys;
-use crate::domain::validate::FieldErrors;
 use crate::domain::{Application, Release};
 use crate::http::AppState;
 use crate::http::auth::{Authorized, PublishAccess};
 use crate::http::error::{ApiError, ErrorBody, current_request_id};
-use crate::http::extract::{ApiJson, valid_app_id};
+use crate::http::extract::ApiJson;
 use crate::registry::WriteError;
 
 /// Time a job may still be reported running after verification's own
@@ -195,12 +194,7 @@ pub(super) async fn publish_releases(
     Path(app_id): Path<String>,
     ApiJson(body): ApiJson<PublishRequest>,
 ) -> Result<Response, ApiError> {
-    valid_app_id(&app_id, "app_id")?;
-    caller.check_application(&state, &app_id)?;
-    let app = state
-        .registry
-        .read(|c| c.application(&app_id).cloned())
-        .ok_or_else(|| ApiError::application_not_found(&app_id))?;
+    let app = target_application(&state, &caller, &app_id)?;
     let allow_http = state.settings.security.allow_http_download_urls;
     let batch = build_batch(&app, body.into(), allow_http).map_err(ApiError::validation)?;
     // Conflicts and re-runs answer before anything is downloaded.
@@ -290,24 +284,13 @@ async fn verify_and_commit(
     new: Vec<(usize, Release)>,
 ) -> Result<PublishResponse, ApiError> {
     let (indices, releases): (Vec<usize>, Vec<Release>) = new.into_iter().unzip();
-    let problems = state
-        .downloader
-        .verify(&releases, &SigningKeys::of(&app.config))
-        .await;
-    if !problems.is_empty() {
-        let mut errors = FieldErrors::default();
-        for problem in problems {
-            errors.add(
-                format!(
-                    "targets[{}].files[{}].{}",
-                    indices[problem.release], problem.file, problem.field
-                ),
-                problem.message,
-            );
-        }
-        tracing::warn!(event = "security_audit", action = "release_verification_failed", app_id = %app.id, version = %releases[0].version(), key_name = %origin.actor.name);
-        return Err(ApiError::validation(errors));
-    }
+    verify_files(&state, &app, &releases, &origin.actor.name, |problem| {
+        format!(
+            "targets[{}].files[{}].{}",
+            indices[problem.release], problem.file, problem.field
+        )
+    })
+    .await?;
     commit(&state, &origin, batch, true).await
 }
 

@@ -9,13 +9,12 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::{target_application, verify_files};
 use crate::domain::register::{FileDraft, ReleaseDraft, build_release, file_field};
-use crate::domain::signing::SigningKeys;
-use crate::domain::validate::FieldErrors;
 use crate::http::AppState;
 use crate::http::auth::{Authorized, PublishAccess};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, valid_app_id};
+use crate::http::extract::ApiJson;
 use crate::registry::WriteError;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -151,12 +150,7 @@ pub(super) async fn register_release(
     Path(app_id): Path<String>,
     ApiJson(body): ApiJson<RegisterReleaseRequest>,
 ) -> Result<(StatusCode, Json<RegisterReleaseResponse>), ApiError> {
-    valid_app_id(&app_id, "app_id")?;
-    caller.check_application(&state, &app_id)?;
-    let app = state
-        .registry
-        .read(|c| c.application(&app_id).cloned())
-        .ok_or_else(|| ApiError::application_not_found(&app_id))?;
+    let app = target_application(&state, &caller, &app_id)?;
     let single = body.files.is_none();
     let allow_http = state.settings.security.allow_http_download_urls;
     let release = build_release(&app, body.into(), allow_http).map_err(ApiError::validation)?;
@@ -165,24 +159,14 @@ pub(super) async fn register_release(
     }
     let verified = app.config.verify_on_register;
     if verified {
-        let problems = state
-            .downloader
-            .verify(
-                std::slice::from_ref(&release),
-                &SigningKeys::of(&app.config),
-            )
-            .await;
-        if !problems.is_empty() {
-            let mut errors = FieldErrors::default();
-            for problem in problems {
-                errors.add(
-                    file_field(single, problem.file, problem.field),
-                    problem.message,
-                );
-            }
-            tracing::warn!(event = "security_audit", action = "release_verification_failed", %app_id, version = %release.version(), key_name = %caller.name());
-            return Err(ApiError::validation(errors));
-        }
+        verify_files(
+            &state,
+            &app,
+            std::slice::from_ref(&release),
+            caller.name(),
+            |problem| file_field(single, problem.file, problem.field),
+        )
+        .await?;
     }
     let id = release.id();
     let version = release.version().to_string();
