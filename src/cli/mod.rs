@@ -4,6 +4,7 @@
 //! import` (in `import`).
 
 mod admin;
+mod digest;
 mod direct;
 mod failure;
 pub mod formats;

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use reqwest::Url;
-use sha2::{Digest, Sha256, Sha512};
-
+use crate::cli::digest::{Digester, Digests};
 use crate::cli::http::is_loopback;
+use crate::verify::describe_error;
+use reqwest::Url;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The whole feed request, body included.
@@ -20,13 +20,6 @@ pub const MAX_FEED_BYTES: u64 = 16 * 1024 * 1024;
 pub struct Fetcher {
     client: reqwest::Client,
     allow_http: bool,
-}
-
-/// A file's size and digests, as hashing it found them.
-pub struct Hashed {
-    pub size: u64,
-    pub sha256: String,
-    pub sha512: String,
 }
 
 /// Whether `url` may be fetched: `https`, or `http` to loopback or when allowed.
@@ -75,7 +68,7 @@ impl Fetcher {
             .get(url.clone())
             .send()
             .await
-            .map_err(|e| format!("cannot fetch {url}: {}", describe(&e)))?;
+            .map_err(|e| format!("cannot fetch {url}: {}", describe_error(&e)))?;
         if !response.status().is_success() {
             return Err(format!("{url} answered {}", response.status()));
         }
@@ -90,7 +83,7 @@ impl Fetcher {
             while let Some(chunk) = response
                 .chunk()
                 .await
-                .map_err(|e| format!("reading {url}: {}", describe(&e)))?
+                .map_err(|e| format!("reading {url}: {}", describe_error(&e)))?
             {
                 body.extend_from_slice(&chunk);
                 if body.len() as u64 > MAX_FEED_BYTES {
@@ -107,36 +100,19 @@ impl Fetcher {
     }
 
     /// Downloads a file to learn its size and digests, stopping past `limit` bytes.
-    pub async fn hash(&self, url: &Url, limit: u64) -> Result<Hashed, String> {
+    pub async fn hash(&self, url: &Url, limit: u64) -> Result<Digests, String> {
         let mut response = self.send(url).await?;
-        let (mut sha256, mut sha512, mut size) = (Sha256::new(), Sha512::new(), 0u64);
+        let mut digester = Digester::default();
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| format!("reading {url}: {}", describe(&e)))?
+            .map_err(|e| format!("reading {url}: {}", describe_error(&e)))?
         {
-            size += chunk.len() as u64;
-            if size > limit {
+            if digester.size() + chunk.len() as u64 > limit {
                 return Err(format!("{url} is larger than --hash-limit ({limit} bytes)"));
             }
-            sha256.update(&chunk);
-            sha512.update(&chunk);
+            digester.update(&chunk);
         }
-        Ok(Hashed {
-            size,
-            sha256: hex::encode(sha256.finalize()),
-            sha512: hex::encode(sha512.finalize()),
-        })
+        Ok(digester.finish())
     }
-}
-
-/// A reqwest error with its cause, which its own message leaves out.
-fn describe(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
 }

@@ -5,19 +5,10 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha512};
 
+use crate::cli::digest::Digester;
+pub use crate::cli::digest::Digests;
 use crate::cli::failure::Failure;
-
-/// Lowercase hex digests of a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Digests {
-    pub size: u64,
-    pub sha256: String,
-    pub sha512: String,
-    pub sha1: String,
-}
 
 /// Progress for a run of files: one bar, or nothing off a terminal.
 pub struct Progress(Option<ProgressBar>);
@@ -53,29 +44,17 @@ impl Progress {
 pub fn digest(path: &Path, progress: &Progress) -> Result<Digests, Failure> {
     let failure = |e: std::io::Error| Failure::new(format!("cannot read {}: {e}", path.display()));
     let mut file = std::fs::File::open(path).map_err(failure)?;
-    let mut sha256 = Sha256::new();
-    let mut sha512 = Sha512::new();
-    let mut sha1 = Sha1::new();
-    let mut size = 0u64;
+    let mut digester = Digester::default();
     let mut buffer = vec![0u8; 256 * 1024];
     loop {
         let read = file.read(&mut buffer).map_err(failure)?;
         if read == 0 {
             break;
         }
-        let chunk = &buffer[..read];
-        sha256.update(chunk);
-        sha512.update(chunk);
-        sha1.update(chunk);
-        size += read as u64;
+        digester.update(&buffer[..read]);
         progress.advance(read as u64);
     }
-    Ok(Digests {
-        size,
-        sha256: hex::encode(sha256.finalize()),
-        sha512: hex::encode(sha512.finalize()),
-        sha1: hex::encode(sha1.finalize()),
-    })
+    Ok(digester.finish())
 }
 
 #[cfg(test)]

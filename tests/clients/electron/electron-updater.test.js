@@ -5,7 +5,6 @@
 const assert = require("node:assert/strict");
 const crypto = require("node:crypto");
 const fs = require("node:fs");
-const os = require("node:os");
 const path = require("node:path");
 const { describe, it, before, after } = require("node:test");
 const yaml = require("js-yaml");
@@ -15,8 +14,7 @@ const {
   inStagingBucket,
   makeArtifact,
   requireUpdaterBin,
-  startArtifactServer,
-  startUpdaterServer,
+  startSuite,
 } = require("./harness");
 
 // Fail the whole file at once, with one clear message, when the binary is not given.
@@ -57,7 +55,7 @@ describe("electron-updater 6.8.10 (generic provider) against the updater server"
   let server;
   let artifactServer;
   const artifacts = new Map(); // key -> {data, sha512b64, ...}
-  let savedAppImage;
+  let suite;
 
   const feed = app => `${server.base}/electron-updater/${app}`;
 
@@ -93,20 +91,14 @@ describe("electron-updater 6.8.10 (generic provider) against the updater server"
   }
 
   before(async () => {
-    tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "updater-electron-"));
-
     for (const key of Object.keys(ARTIFACT_NAMES)) artifacts.set(key, makeArtifact());
-    artifactServer = await startArtifactServer(
-      new Map(Object.entries(ARTIFACT_NAMES).map(([k, name]) => [name, artifacts.get(k).data])),
-    );
-
-    // AppImageUpdater is only active inside an AppImage; APPIMAGE points at the "installed" file.
-    savedAppImage = process.env.APPIMAGE;
-    const installed = path.join(tmpRoot, "Demo-1.0.0.AppImage");
-    fs.writeFileSync(installed, artifacts.get("1.0.0").data, { mode: 0o755 });
-    process.env.APPIMAGE = installed;
-
-    server = await startUpdaterServer({ bin: UPDATER_BIN, tmpRoot });
+    suite = await startSuite({
+      bin: UPDATER_BIN,
+      prefix: "updater-electron-",
+      files: new Map(Object.entries(ARTIFACT_NAMES).map(([k, name]) => [name, artifacts.get(k).data])),
+      installed: artifacts.get("1.0.0").data,
+    });
+    ({ tmpRoot, server, artifactServer } = suite);
 
     let r = await server.api("POST", "/api/v1/applications", { id: "demo", name: "Demo", platforms: ["linux"] });
     assert.equal(r.status, 201, `create app demo: ${r.status} ${r.text}`);
@@ -126,11 +118,7 @@ describe("electron-updater 6.8.10 (generic provider) against the updater server"
   });
 
   after(async () => {
-    if (server) await server.stop();
-    if (artifactServer) await artifactServer.close();
-    if (savedAppImage === undefined) delete process.env.APPIMAGE;
-    else process.env.APPIMAGE = savedAppImage;
-    if (tmpRoot && !process.env.KEEP_TMP) fs.rmSync(tmpRoot, { recursive: true, force: true });
+    if (suite) await suite.stop();
   });
 
   it("serves latest-linux.yml in electron-builder's format (base64 sha512, legacy path/sha512)", async () => {

@@ -309,6 +309,27 @@ async function startUpdaterServer({ bin, tmpRoot }) {
   return { base, port, api, stop, log: () => output, child };
 }
 
+// What every suite here starts: a temp dir, the artifact server (the CDN), an "installed"
+// AppImage that APPIMAGE points at (AppImageUpdater is only active inside an AppImage), and the
+// updater server. `stop()` undoes all of it.
+async function startSuite({ bin, prefix, files, installed }) {
+  const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const artifactServer = await startArtifactServer(files);
+  const savedAppImage = process.env.APPIMAGE;
+  const installedPath = path.join(tmpRoot, "Demo-1.0.0.AppImage");
+  fs.writeFileSync(installedPath, installed, { mode: 0o755 });
+  process.env.APPIMAGE = installedPath;
+  const server = await startUpdaterServer({ bin, tmpRoot });
+  async function stop() {
+    await server.stop();
+    await artifactServer.close();
+    if (savedAppImage === undefined) delete process.env.APPIMAGE;
+    else process.env.APPIMAGE = savedAppImage;
+    if (!process.env.KEEP_TMP) fs.rmSync(tmpRoot, { recursive: true, force: true });
+  }
+  return { tmpRoot, artifactServer, server, stop };
+}
+
 module.exports = {
   ADMIN_KEY,
   NodeHttpExecutor,
@@ -318,5 +339,6 @@ module.exports = {
   makeArtifact,
   requireUpdaterBin,
   startArtifactServer,
+  startSuite,
   startUpdaterServer,
 };

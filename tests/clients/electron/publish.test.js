@@ -7,30 +7,24 @@
 const assert = require("node:assert/strict");
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
-const os = require("node:os");
 const path = require("node:path");
 const { describe, it, before, after } = require("node:test");
 
-const { ADMIN_KEY, createUpdater, requireUpdaterBin, startArtifactServer, startUpdaterServer } = require("./harness");
+const { ADMIN_KEY, createUpdater, requireUpdaterBin, startSuite } = require("./harness");
 
 const UPDATER_BIN = requireUpdaterBin();
 const FIXTURE = path.join(__dirname, "..", "..", "fixtures", "build-outputs", "1.2.0", "electron");
 
 describe("updater publish (electron-builder output) -> electron-updater 6.8.10", () => {
+  let suite;
   let tmpRoot;
   let server;
   let artifactServer;
-  let savedAppImage;
 
   before(async () => {
-    tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "updater-publish-electron-"));
     const files = new Map(fs.readdirSync(FIXTURE).map(name => [name, fs.readFileSync(path.join(FIXTURE, name))]));
-    artifactServer = await startArtifactServer(files);
-    savedAppImage = process.env.APPIMAGE;
-    const installed = path.join(tmpRoot, "Demo-1.0.0.AppImage");
-    fs.writeFileSync(installed, "installed 1.0.0", { mode: 0o755 });
-    process.env.APPIMAGE = installed;
-    server = await startUpdaterServer({ bin: UPDATER_BIN, tmpRoot });
+    suite = await startSuite({ bin: UPDATER_BIN, prefix: "updater-publish-electron-", files, installed: "installed 1.0.0" });
+    ({ tmpRoot, server, artifactServer } = suite);
     const r = await server.api("POST", "/api/v1/applications", {
       id: "demo",
       name: "Demo",
@@ -40,11 +34,7 @@ describe("updater publish (electron-builder output) -> electron-updater 6.8.10",
   });
 
   after(async () => {
-    if (server) await server.stop();
-    if (artifactServer) await artifactServer.close();
-    if (savedAppImage === undefined) delete process.env.APPIMAGE;
-    else process.env.APPIMAGE = savedAppImage;
-    if (tmpRoot && !process.env.KEEP_TMP) fs.rmSync(tmpRoot, { recursive: true, force: true });
+    if (suite) await suite.stop();
   });
 
   it("publishes the yml files' release, and electron-updater finds and verifies it", async () => {
