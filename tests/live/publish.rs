@@ -441,6 +441,33 @@ fn a_server_that_is_down_exits_3_and_bad_input_exits_2() {
             text(&output.stderr)
         );
     }
+    // A multi-version feed (Velopack) without the version asked for says which it holds.
+    let velopack = fixtures().join("velopack");
+    let other_version = publish(
+        &[
+            "--server",
+            down.as_str(),
+            "--app",
+            "demo",
+            "--version",
+            "1.3.0",
+            "--platform",
+            "windows",
+            "--arch",
+            "amd64",
+            "--base-url",
+            BASE_URL,
+            velopack.to_str().unwrap(),
+        ],
+        &token,
+    );
+    assert_eq!(code(&other_version), 2);
+    let stderr = text(&other_version.stderr);
+    assert!(
+        stderr.contains("nothing to publish for version 1.3.0")
+            && stderr.contains("releases.stable.json (1.2.0)"),
+        "{stderr}"
+    );
     let no_token = publish(
         &demo(&["--server", &down, "--base-url", BASE_URL, electron]),
         &[],

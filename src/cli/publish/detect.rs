@@ -59,6 +59,8 @@ pub struct Detected {
     /// What was recognised, for the summary: `electron-builder yml: dist/latest.yml`.
     pub recognised: Vec<String>,
     pub skipped: usize,
+    /// Feeds that list other versions only: `dist/RELEASES (1.1.0)`.
+    pub other_versions: Vec<String>,
 }
 
 const TAURI_KINDS: [ArtifactKind; 6] = [
@@ -122,9 +124,16 @@ pub fn detect(
         }
     }
     if detected.targets.is_empty() {
-        return Err(Failure::new(
-            "nothing to publish: no Tauri bundle, electron-builder yml, Velopack feed, Sparkle appcast or plain file under the given paths",
-        ));
+        let mut message = format!(
+            "nothing to publish for version {version}: no Tauri bundle, electron-builder yml, Velopack feed, Sparkle appcast or plain file of it under the given paths"
+        );
+        if !detected.other_versions.is_empty() {
+            message.push_str(&format!(
+                "; these feeds list other versions only: {}",
+                detected.other_versions.join(", ")
+            ));
+        }
+        return Err(Failure::new(message));
     }
     Ok(detected)
 }
@@ -190,6 +199,9 @@ fn read_feeds(
             }
             // An appcast or Velopack feed lists older versions too; this
             // version's archives may come with their own signatures.
+            detected
+                .other_versions
+                .push(format!("{shown} ({})", feed_versions.join(", ")));
             continue;
         };
         detected
