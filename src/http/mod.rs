@@ -2,6 +2,7 @@
 //! here with the middleware every request passes through.
 
 pub mod applications;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod error;
