@@ -72,6 +72,12 @@ pub async fn run(
     reload_keys(&state)
         .await
         .context("loading managed API keys from the store")?;
+    state
+        .analytics
+        .load_secret()
+        .await
+        .context("loading the analytics secret from the store")?;
+    let analytics = state.analytics.spawn();
     let background = spawn_background(state.clone());
     let deliveries =
         crate::webhooks::spawn_delivery(state.registry.clone(), &state.settings.webhooks)?;
@@ -97,7 +103,12 @@ pub async fn run(
     background.abort();
     changes.abort();
     deliveries.abort();
+    state.analytics.stop();
+    let _ = analytics.await;
     flush_last_used(&state).await;
+    if let Err(e) = state.analytics.flush().await {
+        tracing::warn!(error = %e, "writing the last analytics counts failed");
+    }
     state.registry.store().close().await;
     tracing::info!("shutdown complete");
     Ok(())

@@ -2,6 +2,7 @@
 //! `updater`: a hardened, self-hosted software-update server.
 
 pub mod access;
+pub mod analytics;
 pub mod app;
 pub mod cli;
 pub mod config;

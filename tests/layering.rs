@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["domain"],
     &["store"],
     &["registry", "verify"],
-    &["access"],
+    &["access", "analytics"],
     &["webhooks"],
     &["http"],
     &["server"],

@@ -4,6 +4,7 @@
 //! YAML file, the selected section, `UPDATER_*` environment variables, the
 //! command line. Loading lives in [`load`]; rules that span keys in [`validate`].
 
+mod analytics;
 mod interpolate;
 mod key_digest;
 mod load;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use interpolate::Env;
 pub use key_digest::{KeyDigest, key_digest, parse_key_hash};
 pub use load::{ConfigError, LoadOptions, Loaded, load, load_server_only};
+pub use analytics::AnalyticsSettings;
 pub use operations::{AuditSettings, WebhookSettings};
 pub use secret::Secret;
 
@@ -43,6 +45,7 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub audit: AuditSettings,
     pub webhooks: WebhookSettings,
+    pub analytics: AnalyticsSettings,
 }
 
 impl Default for Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             metrics: MetricsSettings::default(),
             audit: AuditSettings::default(),
             webhooks: WebhookSettings::default(),
+            analytics: AnalyticsSettings::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Pure update logic: no HTTP, no SQL.
 
+pub mod analytics;
 pub mod artifact;
 pub mod audit;
 pub mod catalog;

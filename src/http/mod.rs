@@ -17,7 +17,9 @@ pub mod pagination;
 pub mod protocols;
 pub mod releases;
 mod state;
+pub mod stats;
 pub mod updates;
+mod usage;
 pub mod webhooks;
 
 pub use state::{AppState, HealthState, StoreStatus};
@@ -73,6 +75,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(releases::router())
         .merge(jobs::router())
         .merge(applications::router())
+        .merge(stats::router())
         .merge(keys::router())
         .merge(audit::router())
         .merge(webhooks::router())

@@ -10,6 +10,7 @@ use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusHandle;
 use parking_lot::Mutex;
 
+use crate::analytics::Analytics;
 use crate::access::{ApiKeys, AuthLockout, ClientIpResolver, Pepper, RequestLimiter};
 use crate::config::Settings;
 use crate::registry::Registry;
@@ -31,6 +32,7 @@ pub struct Shared {
     pub health: HealthState,
     pub metrics: Option<PrometheusHandle>,
     pub downloader: Downloader,
+    pub analytics: Arc<Analytics>,
 }
 
 impl Deref for AppState {
@@ -52,7 +54,9 @@ impl AppState {
             security.allow_http_download_urls,
         )
         .context("building the artifact verification client")?;
+        let registry = Arc::new(registry);
         Ok(Self(Arc::new(Shared {
+            analytics: Arc::new(Analytics::new(&settings.analytics, registry.clone())),
             downloader,
             keys: ApiKeys::new(
                 &security.api_keys,
@@ -65,7 +69,7 @@ impl AppState {
             lockout: AuthLockout::new(&security.auth_failure_limit),
             health: HealthState::new(),
             metrics: metrics.filter(|_| settings.metrics.enabled),
-            registry: Arc::new(registry),
+            registry,
             settings,
         })))
     }

@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, install_id, valid_app_id};
+use super::usage::Checked;
 use crate::domain::validate::FieldErrors;
 use crate::domain::{Latest, Release, UpdateDecision, UpdateQuery, parse_target, parse_version};
 use crate::http::AppState;
@@ -175,6 +176,18 @@ fn check(state: &AppState, input: CheckInput<'_>) -> Result<UpdateCheckResponse,
             .increment(1);
         return Err(ApiError::application_not_found(input.app_id));
     };
+    let checked = Checked {
+        app_id: input.app_id,
+        channel: &target.channel,
+        platform: target.platform,
+        architecture: target.architecture,
+        current: Some(&version),
+        install_id: input.install_id,
+    };
+    match &decision {
+        UpdateDecision::NoUpdate => checked.nothing(state, &query),
+        UpdateDecision::Update { release, .. } => checked.offered(state, release.version(), false),
+    }
     let outcome = match &decision {
         UpdateDecision::NoUpdate => "no_update",
         UpdateDecision::Update { required: true, .. } => "required_update",

@@ -8,7 +8,9 @@ use parking_lot::Mutex;
 
 use chrono::{DateTime, Utc};
 
+use super::usage::{MemoryUsage, UsageStore};
 use super::{Journal, Snapshot, Store, StoreError, outbox_messages, records::message_id};
+use crate::domain::analytics::{CountRow, RollUp, SketchRow, UsageBatch, UsageFootprint};
 use crate::domain::audit::{AuditEntry, AuditQuery, AuditRecord};
 use crate::domain::job::Job;
 use crate::domain::keys::ManagedKey;
@@ -18,6 +20,7 @@ use crate::domain::{Application, Release, ReleaseKey};
 #[derive(Default)]
 pub struct MemoryStore {
     data: Mutex<Data>,
+    usage: Mutex<MemoryUsage>,
 }
 
 #[derive(Default)]
@@ -360,4 +363,46 @@ impl Store for MemoryStore {
     }
 
     async fn close(&self) {}
+}
+
+#[async_trait]
+impl UsageStore for MemoryStore {
+    async fn analytics_secret(&self, candidate: &[u8]) -> Result<Vec<u8>, StoreError> {
+        Ok(self.usage.lock().secret(candidate))
+    }
+
+    async fn write_usage(&self, batch: &UsageBatch) -> Result<(), StoreError> {
+        self.usage.lock().write(batch);
+        Ok(())
+    }
+
+    async fn usage_counts(
+        &self,
+        application_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CountRow>, StoreError> {
+        Ok(self.usage.lock().counts(application_id, from, to))
+    }
+
+    async fn usage_sketches(
+        &self,
+        application_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<SketchRow>, StoreError> {
+        Ok(self.usage.lock().sketches(application_id, from, to))
+    }
+
+    async fn roll_up_usage(
+        &self,
+        hourly_before: DateTime<Utc>,
+        expire_before: DateTime<Utc>,
+    ) -> Result<RollUp, StoreError> {
+        Ok(self.usage.lock().roll_up(hourly_before, expire_before))
+    }
+
+    async fn usage_footprint(&self) -> Result<UsageFootprint, StoreError> {
+        Ok(self.usage.lock().footprint())
+    }
 }

@@ -8,6 +8,7 @@ mod postgres;
 mod records;
 mod rows;
 mod sqlite;
+mod usage;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -21,6 +22,7 @@ use crate::domain::{Application, Change, Release, ReleaseKey};
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use usage::UsageStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -115,7 +117,7 @@ pub enum StoreEvent {
 /// records atomically with it: the change and its audit entry and outbox
 /// messages commit together or not at all.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: UsageStore + Send + Sync + 'static {
     /// A short name for logs and health output (`sqlite`, `memory`).
     fn kind(&self) -> &'static str;
     async fn load(&self) -> Result<Snapshot, StoreError>;

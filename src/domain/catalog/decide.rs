@@ -48,14 +48,7 @@ impl Catalog {
             .rev()
             .map(|(_, release)| release)
             .find(|release| {
-                // Build metadata does not make a version newer.
-                release.version().cmp_precedence(query.current_version) == Ordering::Greater
-                    && (allow_prerelease || !release.is_prerelease())
-                    && !release.yanked
-                    && release
-                        .minimum_version
-                        .as_ref()
-                        .is_none_or(|min| query.current_version >= min)
+                offerable(release, query, allow_prerelease)
                     && release
                         .rollout
                         .admits(app_id, release.version(), query.install_id)
@@ -80,6 +73,34 @@ impl Catalog {
         Some(UpdateDecision::Update {
             release: Arc::clone(release),
             required: skipped_required || below_min || app.config.required_update,
+        })
+    }
+
+    /// Whether a newer release would be offered to this client but for its
+    /// rollout (partial and not admitting this install, or paused): the
+    /// analytics' `rollout_excluded`.
+    pub fn held_back(&self, app_id: &str, query: &UpdateQuery<'_>) -> bool {
+        let Some(entry) = self.apps.get(app_id) else {
+            return false;
+        };
+        let allow_prerelease = query.allow_prerelease || entry.app.config.allow_prerelease;
+        channels_followed(query.channel).iter().any(|channel| {
+            let key = TrackKey {
+                platform: query.platform.to_string(),
+                architecture: query.architecture.to_string(),
+                channel: channel.to_string(),
+            };
+            entry.tracks.get(&key).is_some_and(|track| {
+                track
+                    .by_version
+                    .range((Bound::Excluded(query.current_version.clone()), Bound::Unbounded))
+                    .any(|(_, release)| {
+                        offerable(release, query, allow_prerelease)
+                            && !release
+                                .rollout
+                                .admits(app_id, release.version(), query.install_id)
+                    })
+            })
         })
     }
 
@@ -274,4 +295,16 @@ fn bounds_are_ordered(lower: &Bound<Version>, upper: &Bound<Version>) -> bool {
         (Bound::Excluded(low), Bound::Included(high)) => low < high,
         _ => true,
     }
+}
+
+/// Everything but the rollout that lets a release be offered to this client.
+fn offerable(release: &Release, query: &UpdateQuery<'_>, allow_prerelease: bool) -> bool {
+    // Build metadata does not make a version newer.
+    release.version().cmp_precedence(query.current_version) == Ordering::Greater
+        && (allow_prerelease || !release.is_prerelease())
+        && !release.yanked
+        && release
+            .minimum_version
+            .as_ref()
+            .is_none_or(|min| query.current_version >= min)
 }

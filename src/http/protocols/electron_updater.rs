@@ -19,6 +19,7 @@ use crate::domain::{
     ArtifactKind, Catalog, DEFAULT_CHANNEL, Release, channels_followed, normalize_architecture,
 };
 use crate::http::AppState;
+use crate::http::usage::Checked;
 use crate::http::error::ApiError;
 
 pub fn router() -> axum::Router<AppState> {
@@ -200,15 +201,18 @@ async fn channel_file(
     // staged release, the newest is listed with its stagingPercentage (the
     // client declines it itself); when every release is paused or at 0 %,
     // the newest is listed at 0 %.
-    let (group, staging_override) = state.registry.read(|c| {
+    let (admitted_group, group, staging_override) = state.registry.read(|c| {
         let admitted = |r: &Release| listable(r) && staging_admits(r, staging_id);
-        pick(c, &app_id, &target, &channels, &admitted)
+        let admitted_group = pick(c, &app_id, &target, &channels, &admitted);
+        let (group, staging_override) = admitted_group
+            .clone()
             .or_else(|| pick(c, &app_id, &target, &channels, &listable))
             .map(|group| (group, None))
             .or_else(|| {
                 pick(c, &app_id, &target, &channels, &has_installer).map(|group| (group, Some(0)))
             })
-            .unzip()
+            .unzip();
+        (admitted_group.is_some(), group, staging_override)
     });
     let (Some(group), staging_override) = (group, staging_override.flatten()) else {
         return Err(ApiError::not_found(format!(
@@ -217,6 +221,19 @@ async fn channel_file(
         )));
     };
     let newest = Arc::clone(&group[0]);
+    let checked = Checked {
+        app_id: &app_id,
+        channel: &target.channel,
+        platform: target.platform,
+        architecture: &newest.key.architecture,
+        current: None,
+        install_id: staging_id,
+    };
+    if admitted_group {
+        checked.listed(&state, Some(newest.version()));
+    } else {
+        checked.held_back(&state);
+    }
     let mut files = Vec::new();
     for release in &group {
         for file in release.files.iter().filter(|f| kinds.contains(&f.kind)) {

@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use quick_xml::escape::escape;
+use semver::Version;
 
 use super::{application, with_content_type};
 use crate::domain::{
@@ -15,6 +16,7 @@ use crate::domain::{
 };
 use crate::http::AppState;
 use crate::http::error::ApiError;
+use crate::http::usage::Checked;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/sparkle/{app}/{platform}/{arch}/appcast.xml", get(appcast))
@@ -45,15 +47,26 @@ async fn appcast(
     let now = Utc::now();
     // Items outside `stable` carry their channel, which apps opt into, so a
     // pre-release there reaches only those who asked for it.
-    let items: String = state.registry.read(|c| {
+    let (items, newest): (Vec<String>, Vec<Version>) = state.registry.read(|c| {
         c.newest_first(&app_id, platform, architecture, None)
             .into_iter()
             .flatten()
             .filter(|r| r.listable(&app, r.channel != DEFAULT_CHANNEL, None))
-            .filter_map(|r| item(r, kinds, platform, now))
+            .filter_map(|r| Some((item(r, kinds, platform, now)?, r.version().clone())))
             .take(MAX_ITEMS)
-            .collect()
+            .unzip()
     });
+    // Sparkle sends neither the version it runs nor an install id.
+    Checked {
+        app_id: &app_id,
+        channel: DEFAULT_CHANNEL,
+        platform,
+        architecture,
+        current: None,
+        install_id: None,
+    }
+    .listed(&state, newest.iter().max());
+    let items = items.concat();
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
          <rss version=\"2.0\" xmlns:sparkle=\"http://www.andymatuschak.org/xml-namespaces/sparkle\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n\

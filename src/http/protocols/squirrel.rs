@@ -24,6 +24,7 @@ use crate::domain::{
 };
 use crate::http::AppState;
 use crate::http::error::ApiError;
+use crate::http::usage::Checked;
 use crate::http::extract::{ApiQuery, install_id};
 
 pub fn router() -> axum::Router<AppState> {
@@ -83,10 +84,20 @@ async fn feed(
             };
             // Squirrel.Mac installs whatever a 200 names, so a rollback works.
             let offer = state.registry.read(|c| c.offer(&app_id, &query));
-            let Some((offer, file)) = offer.and_then(|o| {
+            let sendable = offer.and_then(|o| {
                 let file = o.release.file_of(&[ArtifactKind::Zip])?.clone();
                 Some((o, file))
-            }) else {
+            });
+            Checked {
+                app_id: &app_id,
+                channel: &channel_name,
+                platform,
+                architecture,
+                current: Some(&current),
+                install_id: install.as_deref(),
+            }
+            .answered(&state, &query, sendable.as_ref().map(|(offer, _)| offer));
+            let Some((offer, file)) = sendable else {
                 return Ok(no_content());
             };
             Ok(Json(SquirrelMacUpdate {
@@ -112,8 +123,17 @@ async fn feed(
                 &channel_name,
                 local.as_ref(),
             );
+            Checked {
+                app_id: &app_id,
+                channel: &channel_name,
+                platform,
+                architecture,
+                current: local.as_ref(),
+                install_id: None,
+            }
+            .listed(&state, body.as_ref().map(|(_, newest)| newest));
             match body {
-                Some(body) => Ok(with_content_type("text/plain; charset=utf-8", body)),
+                Some((body, _)) => Ok(with_content_type("text/plain; charset=utf-8", body)),
                 // An empty RELEASES is "corrupt" to Squirrel; 404 is an honest "nothing here".
                 None => Err(ApiError::not_found(format!(
                     "no Squirrel.Windows packages for '{app_id}' on windows/{architecture} in channel '{channel_name}'"
@@ -138,7 +158,8 @@ async fn feed(
 
 /// `RELEASES` lines for every offered package, oldest first:
 /// `<SHA1> <file name> <size>`, plus ` # NN%` for a staged rollout, which
-/// Squirrel.Windows applies itself (it sends no install id).
+/// Squirrel.Windows applies itself (it sends no install id); with the
+/// newest version listed.
 fn releases_file(
     state: &AppState,
     app: &Application,
@@ -146,13 +167,14 @@ fn releases_file(
     architecture: &str,
     channel_name: &str,
     local: Option<&Version>,
-) -> Option<String> {
+) -> Option<(String, Version)> {
     let channels = channels_followed(channel_name);
     let prerelease = allow_prerelease(channel_name, local);
     let releases = state
         .registry
         .read(|c| c.track_releases(&app.id, "windows", architecture, Some(&channels)))?;
     let mut lines = String::new();
+    let mut newest: Option<&Version> = None;
     for release in releases
         .iter()
         .filter(|r| r.listable(app, prerelease, local))
@@ -177,7 +199,8 @@ fn releases_file(
                 lines.push_str(&format!(" # {}%", release.rollout.percentage));
             }
             lines.push('\n');
+            newest = newest.max(Some(release.version()));
         }
     }
-    (!lines.is_empty()).then_some(lines)
+    newest.map(|newest| (lines, newest.clone()))
 }

@@ -26,6 +26,7 @@ use crate::domain::{
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiQuery, install_id};
+use crate::http::usage::Checked;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -160,12 +161,24 @@ async fn dynamic(
         allow_prerelease: allow_prerelease(&channel_name, Some(&current)),
         install_id: install.as_deref(),
     };
-    let Some(offer) = state.registry.read(|c| c.offer(&app_id, &query)) else {
+    let offer = state.registry.read(|c| c.offer(&app_id, &query));
+    let sendable = offer.and_then(|offer| {
+        let (file, signature) = signed_file(&offer.release, &kinds)?;
+        Some((file.clone(), signature.to_owned(), offer))
+    });
+    Checked {
+        app_id: &app_id,
+        channel: &channel_name,
+        platform,
+        architecture,
+        current: Some(&current),
+        install_id: install.as_deref(),
+    }
+    .answered(&state, &query, sendable.as_ref().map(|(_, _, offer)| offer));
+    let Some((file, signature, offer)) = sendable else {
         return Ok(no_content());
     };
-    let Some((file, signature)) = signed_file(&offer.release, &kinds) else {
-        return Ok(no_content());
-    };
+    let signature = signature.as_str();
     Ok(Json(TauriUpdate {
         version: offer.release.version().to_string(),
         notes: offer.release.release_notes.clone(),

@@ -21,6 +21,7 @@ use crate::domain::{
 use crate::http::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiQuery, install_id};
+use crate::http::usage::Checked;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route(
@@ -130,6 +131,19 @@ async fn feed_or_package(
                 }
             }
         }
+        let newest = assets
+            .iter()
+            .filter_map(|a| parse_version(&a.version).ok())
+            .max();
+        Checked {
+            app_id: &app_id,
+            channel: &channel_name,
+            platform,
+            architecture,
+            current: local.as_ref(),
+            install_id: install.as_deref(),
+        }
+        .listed(&state, newest.as_ref());
         // An empty feed is Velopack's "nothing here" (RemoteIsEmpty).
         return Ok(Json(Feed { assets }).into_response());
     }

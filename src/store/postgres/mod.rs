@@ -12,6 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{query, query_as};
 
 mod records;
+mod usage;
 
 use chrono::{DateTime, Utc};
 

@@ -11,6 +11,7 @@ use sqlx::sqlite::{
 use sqlx::{SqliteConnection, query, query_as};
 
 mod records;
+mod usage;
 
 use super::rows::{DbApplication, DbRelease};
 use super::{Journal, Snapshot, Store, StoreError, describe};
