@@ -115,7 +115,11 @@ impl LiveSeries {
             architecture: self.architecture.clone(),
             version: self.version.label(),
             outcome: self.outcome,
-            offered: self.offered.as_ref().map(ToString::to_string).unwrap_or_default(),
+            offered: self
+                .offered
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
         }
     }
 }
@@ -272,11 +276,11 @@ impl Live {
     pub fn restore(&self, taken: Taken) {
         for (index, slot, series, hour) in taken.0 {
             let mut shard = self.shards[index].lock();
-            if let Some(cell) = shard
-                .cells
-                .get_mut(&slot)
-                .and_then(|cells| cells.iter_mut().find(|c| c.hour == hour && c.series == series))
-            {
+            if let Some(cell) = shard.cells.get_mut(&slot).and_then(|cells| {
+                cells
+                    .iter_mut()
+                    .find(|c| c.hour == hour && c.series == series)
+            }) {
                 cell.counts_dirty = true;
                 cell.installs_dirty = true;
             }
@@ -353,7 +357,11 @@ mod tests {
         }
         let (batch, _) = live.take("r", Granularity::Day.bucket(now));
         assert_eq!(live.series(), 3);
-        let other = batch.counts.iter().find(|c| c.series.version == OTHER).unwrap();
+        let other = batch
+            .counts
+            .iter()
+            .find(|c| c.series.version == OTHER)
+            .unwrap();
         assert_eq!(other.checks, 3);
         assert_eq!(batch.counts.iter().map(|c| c.checks).sum::<u64>(), 5);
     }

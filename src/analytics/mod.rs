@@ -12,7 +12,7 @@ mod live;
 
 pub use live::CheckRecord;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -39,7 +39,8 @@ pub struct Analytics {
     settings: AnalyticsSettings,
     registry: Arc<Registry>,
     replica: String,
-    secret: OnceLock<Vec<u8>>,
+    /// Random until [`Analytics::load_secret`] adopts the stored one.
+    secret: parking_lot::RwLock<Vec<u8>>,
     live: Live,
     flushing: tokio::sync::Mutex<()>,
     stop: tokio::sync::Notify,
@@ -48,7 +49,11 @@ pub struct Analytics {
 fn timed<T>(
     result: Result<Result<T, StoreError>, tokio::time::error::Elapsed>,
 ) -> Result<T, StoreError> {
-    result.unwrap_or_else(|_| Err(StoreError::Unavailable("the store did not answer in time".into())))
+    result.unwrap_or_else(|_| {
+        Err(StoreError::Unavailable(
+            "the store did not answer in time".into(),
+        ))
+    })
 }
 
 fn random_bytes() -> Vec<u8> {
@@ -63,7 +68,7 @@ impl Analytics {
             replica: hex::encode(&random_bytes()[..8]),
             settings: settings.clone(),
             registry,
-            secret: OnceLock::new(),
+            secret: parking_lot::RwLock::new(random_bytes()),
             live: Live::new(settings.max_series),
             flushing: tokio::sync::Mutex::new(()),
             stop: tokio::sync::Notify::new(),
@@ -77,7 +82,7 @@ impl Analytics {
         let secret = timed(
             tokio::time::timeout(STORE_DEADLINE, store.analytics_secret(&random_bytes())).await,
         )?;
-        let _ = self.secret.set(secret);
+        *self.secret.write() = secret;
         Ok(())
     }
 
@@ -90,10 +95,9 @@ impl Analytics {
         if !self.settings.enabled {
             return;
         }
-        let install = install_id
-            .zip(self.secret.get())
-            .map(|(id, secret)| install_hash(secret, id));
-        self.live.record(Utc::now(), &CheckRecord { install, ..check });
+        let install = install_id.map(|id| install_hash(&self.secret.read(), id));
+        self.live
+            .record(Utc::now(), &CheckRecord { install, ..check });
     }
 
     /// Writes what changed since the last flush; on failure it stays in
@@ -147,8 +151,11 @@ impl Analytics {
         }
         let store = self.registry.store();
         let counts = timed(
-            tokio::time::timeout(STORE_DEADLINE, store.usage_counts(app_id, query.from, query.to))
-                .await,
+            tokio::time::timeout(
+                STORE_DEADLINE,
+                store.usage_counts(app_id, query.from, query.to),
+            )
+            .await,
         )?;
         let sketches = timed(
             tokio::time::timeout(

@@ -48,11 +48,14 @@ impl AnalyticsSettings {
             errors.push("`analytics.flush_interval` must be between 1s and 10m".into());
         }
         if self.hourly_retention < DAY || self.hourly_retention.as_secs() % DAY.as_secs() != 0 {
-            errors.push("`analytics.hourly_retention` must be a whole number of days, at least 1d".into());
+            errors.push(
+                "`analytics.hourly_retention` must be a whole number of days, at least 1d".into(),
+            );
         }
         if self.retention < self.hourly_retention {
             errors.push(
-                "`analytics.retention` must not be shorter than `analytics.hourly_retention`".into(),
+                "`analytics.retention` must not be shorter than `analytics.hourly_retention`"
+                    .into(),
             );
         }
         if !(100..=1_000_000).contains(&self.max_series) {

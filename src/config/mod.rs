@@ -19,10 +19,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use analytics::AnalyticsSettings;
 pub use interpolate::Env;
 pub use key_digest::{KeyDigest, key_digest, parse_key_hash};
 pub use load::{ConfigError, LoadOptions, Loaded, load, load_server_only};
-pub use analytics::AnalyticsSettings;
 pub use operations::{AuditSettings, WebhookSettings};
 pub use secret::Secret;
 

@@ -10,8 +10,8 @@ use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusHandle;
 use parking_lot::Mutex;
 
-use crate::analytics::Analytics;
 use crate::access::{ApiKeys, AuthLockout, ClientIpResolver, Pepper, RequestLimiter};
+use crate::analytics::Analytics;
 use crate::config::Settings;
 use crate::registry::Registry;
 use crate::verify::Downloader;

@@ -12,7 +12,8 @@ use super::auth::{Authorized, ReadAccess};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiQuery, valid_app_id};
 use crate::domain::analytics::{
-    AppStats, GroupStats, RolloutFunnel, SKETCH_RELATIVE_ERROR, SeriesPoint, StatsBy, StatsQuery,
+    AppStats, GroupStats, OutcomeCount, RolloutFunnel, SKETCH_RELATIVE_ERROR, SeriesPoint, StatsBy,
+    StatsQuery,
 };
 use crate::domain::validate::FieldErrors;
 use crate::http::AppState;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct StatsParams {
     /// Start of the range (inclusive): RFC 3339 or `YYYY-MM-DD`. Default: 30 days before `to`.
     from: Option<String>,
@@ -55,6 +57,8 @@ pub struct StatsResponse {
     groups: Vec<GroupView>,
     /// Per day and key: installs, and their share of the day's installs.
     series: Vec<SeriesView>,
+    /// Checks per answer (exact).
+    outcomes: Vec<OutcomeView>,
     /// Per release being rolled out (and the newest of each track):
     /// installs on an older version, offered it, running it.
     funnels: Vec<FunnelView>,
@@ -74,6 +78,25 @@ pub struct SeriesView {
     key: String,
     installs: u64,
     share: f64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OutcomeView {
+    /// `offered`, `none`, `rollout_excluded` or `rollback`.
+    outcome: &'static str,
+    /// The version offered or rolled back to; empty otherwise.
+    offered: String,
+    checks: u64,
+}
+
+impl From<OutcomeCount> for OutcomeView {
+    fn from(o: OutcomeCount) -> Self {
+        Self {
+            outcome: o.outcome.as_str(),
+            offered: o.offered,
+            checks: o.checks,
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -140,6 +163,7 @@ impl StatsResponse {
             installs_relative_error: SKETCH_RELATIVE_ERROR,
             groups: stats.groups.into_iter().map(Into::into).collect(),
             series: stats.series.into_iter().map(Into::into).collect(),
+            outcomes: stats.outcomes.into_iter().map(Into::into).collect(),
             funnels: stats.funnels.into_iter().map(Into::into).collect(),
         }
     }
@@ -169,8 +193,8 @@ pub fn stats_query(params: &StatsParams, now: DateTime<Utc>) -> Result<StatsQuer
             .flatten()
     };
     let to = instant("to", &params.to).unwrap_or(now);
-    let from = instant("from", &params.from)
-        .unwrap_or(to - chrono::Duration::days(DEFAULT_RANGE_DAYS));
+    let from =
+        instant("from", &params.from).unwrap_or(to - chrono::Duration::days(DEFAULT_RANGE_DAYS));
     let by = match params.by.as_deref() {
         None => StatsBy::Version,
         Some(text) => StatsBy::parse(text).unwrap_or_else(|| {
@@ -181,7 +205,10 @@ pub fn stats_query(params: &StatsParams, now: DateTime<Utc>) -> Result<StatsQuer
     if from >= to {
         errors.add("from", "must be before `to`");
     } else if to - from > chrono::Duration::days(MAX_RANGE_DAYS) {
-        errors.add("from", format!("the range may span at most {MAX_RANGE_DAYS} days"));
+        errors.add(
+            "from",
+            format!("the range may span at most {MAX_RANGE_DAYS} days"),
+        );
     }
     errors.into_result(StatsQuery { from, to, by })
 }

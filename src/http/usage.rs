@@ -4,8 +4,8 @@
 use semver::Version;
 
 use crate::analytics::CheckRecord;
-use crate::domain::{Offer, UpdateQuery};
 use crate::domain::analytics::Outcome;
+use crate::domain::{Offer, UpdateQuery};
 use crate::http::AppState;
 
 /// A check of a known application, before its answer is counted.
@@ -48,8 +48,8 @@ impl Checked<'_> {
 
     /// Nothing was offered; `query` tells whether a rollout held an update back.
     pub fn nothing(&self, state: &AppState, query: &UpdateQuery<'_>) {
-        let held_back = state.analytics.enabled()
-            && state.registry.read(|c| c.held_back(self.app_id, query));
+        let held_back =
+            state.analytics.enabled() && state.registry.read(|c| c.held_back(self.app_id, query));
         let outcome = if held_back {
             Outcome::RolloutExcluded
         } else {

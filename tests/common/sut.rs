@@ -28,7 +28,13 @@ pub fn journal() -> Journal {
     Journal::new(AuditRecord::new(&Origin::cli(), "test.write", "test"))
 }
 
+pub use updater::domain::analytics::{
+    CountRow, Granularity, InstallSketch, Outcome, SKETCH_RELATIVE_ERROR, Series, SketchRow,
+    UsageBatch, UsageFootprint, install_hash,
+};
 pub use updater::domain::audit::{Actor, ActorKind, AuditQuery, AuditRecord, Changes, Origin};
 pub use updater::domain::job::{Job, JobStatus};
 pub use updater::domain::keys::{ManagedKey, Token};
+pub use updater::domain::rollout::bucket as rollout_bucket;
 pub use updater::domain::webhook::{DeliveryAttempt, Event, NextStep, Webhook};
+pub use updater::store::UsageStore;

@@ -10,5 +10,6 @@ mod api;
 mod config;
 mod decision_rule;
 mod protocols;
+mod store_analytics;
 mod store_contract;
 mod store_records;

@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod analytics;
 mod cli_keys;
 mod durability;
 mod http;

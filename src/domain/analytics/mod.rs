@@ -214,7 +214,18 @@ pub struct AppStats {
     pub groups: Vec<GroupStats>,
     /// Per day and key: the key's share of that day's installs.
     pub series: Vec<SeriesPoint>,
+    /// Checks per answer (exact): how many were offered each version, held
+    /// back by a rollout, rolled back, or told nothing is newer.
+    pub outcomes: Vec<OutcomeCount>,
     pub funnels: Vec<RolloutFunnel>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeCount {
+    pub outcome: Outcome,
+    /// The version offered or rolled back to; empty otherwise.
+    pub offered: String,
+    pub checks: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -307,8 +318,14 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-12-04T13:47:12Z")
             .unwrap()
             .to_utc();
-        assert_eq!(Granularity::Hour.bucket(at).to_rfc3339(), "2026-12-04T13:00:00+00:00");
-        assert_eq!(Granularity::Day.bucket(at).to_rfc3339(), "2026-12-04T00:00:00+00:00");
+        assert_eq!(
+            Granularity::Hour.bucket(at).to_rfc3339(),
+            "2026-12-04T13:00:00+00:00"
+        );
+        assert_eq!(
+            Granularity::Day.bucket(at).to_rfc3339(),
+            "2026-12-04T00:00:00+00:00"
+        );
     }
 
     #[test]

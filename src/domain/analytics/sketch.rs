@@ -73,7 +73,11 @@ mod tests {
         }
         left.merge(&right);
         let error = (left.estimate() as f64 - 20_000.0).abs() / 20_000.0;
-        assert!(error < 3.0 * SKETCH_RELATIVE_ERROR, "estimate {}", left.estimate());
+        assert!(
+            error < 3.0 * SKETCH_RELATIVE_ERROR,
+            "estimate {}",
+            left.estimate()
+        );
     }
 
     #[test]

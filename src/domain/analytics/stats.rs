@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use semver::Version;
 
 use super::{
-    AppStats, CountRow, Granularity, GroupStats, InstallSketch, RolloutFunnel, SeriesPoint,
-    SketchRow, StatsQuery, TrackFilter, VersionFilter,
+    AppStats, CountRow, Granularity, GroupStats, InstallSketch, OutcomeCount, RolloutFunnel,
+    SeriesPoint, SketchRow, StatsQuery, TrackFilter, VersionFilter,
 };
 
 /// A release the funnel is drawn for.
@@ -66,9 +66,21 @@ pub fn compute_stats(
         Granularity::Hour
     };
     let mut checks_by_key: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut by_outcome: BTreeMap<(super::Outcome, &str), u64> = BTreeMap::new();
     for row in counts {
         *checks_by_key.entry(query.by.key(&row.series)).or_default() += row.checks;
+        *by_outcome
+            .entry((row.series.outcome, row.series.offered.as_str()))
+            .or_default() += row.checks;
     }
+    let outcomes = by_outcome
+        .into_iter()
+        .map(|((outcome, offered), checks)| OutcomeCount {
+            outcome,
+            offered: offered.to_string(),
+            checks,
+        })
+        .collect();
     let mut sketch_by_key: BTreeMap<&str, InstallSketch> = BTreeMap::new();
     let mut by_day: BTreeMap<DateTime<Utc>, (InstallSketch, BTreeMap<&str, InstallSketch>)> =
         BTreeMap::new();
@@ -82,7 +94,11 @@ pub fn compute_stats(
         total.merge(&row.installs);
     }
     let installs = total.estimate();
-    let mut keys: Vec<&str> = checks_by_key.keys().chain(sketch_by_key.keys()).copied().collect();
+    let mut keys: Vec<&str> = checks_by_key
+        .keys()
+        .chain(sketch_by_key.keys())
+        .copied()
+        .collect();
     keys.sort_unstable();
     keys.dedup();
     let mut groups: Vec<GroupStats> = keys
@@ -148,6 +164,7 @@ pub fn compute_stats(
         installs,
         groups,
         series,
+        outcomes,
         funnels,
     }
 }
@@ -243,8 +260,16 @@ mod tests {
         assert_eq!((stats.groups[0].checks, stats.groups[0].installs), (80, 80));
         assert_eq!((stats.groups[1].checks, stats.groups[1].installs), (20, 20));
         let funnel = &stats.funnels[0];
-        assert_eq!((funnel.eligible, funnel.offered, funnel.running), (80, 10, 20));
+        assert_eq!(
+            (funnel.eligible, funnel.offered, funnel.running),
+            (80, 10, 20)
+        );
         assert_eq!(stats.series.len(), 2);
+        assert_eq!(stats.outcomes.len(), 2);
+        assert_eq!(
+            (stats.outcomes[0].offered.as_str(), stats.outcomes[0].checks),
+            ("2.0.0", 10)
+        );
         assert!((stats.series[0].share - 80.0 / 95.0).abs() < 1e-9);
     }
 }

@@ -93,7 +93,10 @@ impl Catalog {
             entry.tracks.get(&key).is_some_and(|track| {
                 track
                     .by_version
-                    .range((Bound::Excluded(query.current_version.clone()), Bound::Unbounded))
+                    .range((
+                        Bound::Excluded(query.current_version.clone()),
+                        Bound::Unbounded,
+                    ))
                     .any(|(_, release)| {
                         offerable(release, query, allow_prerelease)
                             && !release

@@ -19,8 +19,8 @@ use crate::domain::{
     ArtifactKind, Catalog, DEFAULT_CHANNEL, Release, channels_followed, normalize_architecture,
 };
 use crate::http::AppState;
-use crate::http::usage::Checked;
 use crate::http::error::ApiError;
+use crate::http::usage::Checked;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/electron-updater/{app}/{file}", get(channel_file))

@@ -24,8 +24,8 @@ use crate::domain::{
 };
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::http::usage::Checked;
 use crate::http::extract::{ApiQuery, install_id};
+use crate::http::usage::Checked;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route(

@@ -12,6 +12,9 @@ use crate::store::usage::{
     upsert_counts, upsert_sketches,
 };
 
+/// The advisory lock key of the roll-up ("usage" in ASCII).
+const ROLL_UP_LOCK: i64 = 0x7573_6167_65;
+
 #[async_trait]
 impl UsageStore for PostgresStore {
     async fn analytics_secret(&self, candidate: &[u8]) -> Result<Vec<u8>, StoreError> {
@@ -83,6 +86,12 @@ impl UsageStore for PostgresStore {
         expire_before: DateTime<Utc>,
     ) -> Result<RollUp, StoreError> {
         let mut tx = self.pool.begin().await?;
+        // Replicas roll up on their own clocks: one at a time, or two would
+        // both fold the same hourly rows in before either deletes them.
+        query("SELECT pg_advisory_xact_lock($1)")
+            .bind(ROLL_UP_LOCK)
+            .execute(&mut *tx)
+            .await?;
         let hourly = hourly_before.timestamp();
         let expire = expire_before.timestamp();
         query(sql::ROLL_UP).bind(hourly).execute(&mut *tx).await?;

@@ -28,12 +28,19 @@ fn sketch_series(series: &Series) -> Series {
 
 impl MemoryUsage {
     pub(in crate::store) fn secret(&mut self, candidate: &[u8]) -> Vec<u8> {
-        self.secret.get_or_insert_with(|| candidate.to_vec()).clone()
+        self.secret
+            .get_or_insert_with(|| candidate.to_vec())
+            .clone()
     }
 
     pub(in crate::store) fn write(&mut self, batch: &UsageBatch) {
         for row in &batch.counts {
-            let key = (row.granularity, row.bucket, batch.replica.clone(), row.series.clone());
+            let key = (
+                row.granularity,
+                row.bucket,
+                batch.replica.clone(),
+                row.series.clone(),
+            );
             self.counts.insert(key, row.checks);
         }
         for row in &batch.sketches {
@@ -101,12 +108,18 @@ impl MemoryUsage {
         for key in hourly {
             let checks = self.counts.remove(&key).unwrap_or(0);
             let (_, bucket, _, series) = key;
-            let day = (Granularity::Day, Granularity::Day.bucket(bucket), String::new(), series);
+            let day = (
+                Granularity::Day,
+                Granularity::Day.bucket(bucket),
+                String::new(),
+                series,
+            );
             *self.counts.entry(day).or_default() += checks;
             report.rolled_up += 1;
         }
         let before = self.counts.len() + self.sketches.len();
-        self.counts.retain(|(_, bucket, _, _), _| *bucket >= expire_before);
+        self.counts
+            .retain(|(_, bucket, _, _), _| *bucket >= expire_before);
         self.sketches.retain(|(day, _, _), _| *day >= expire_before);
         report.expired = (before - self.counts.len() - self.sketches.len()) as u64;
         report

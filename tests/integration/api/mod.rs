@@ -13,5 +13,6 @@ mod releases;
 mod rollouts;
 mod scoped_matrix;
 mod security;
+mod stats;
 mod updates;
 mod webhooks;
