@@ -47,7 +47,12 @@ impl AnalyticsSettings {
         {
             errors.push("`analytics.flush_interval` must be between 1s and 10m".into());
         }
-        if self.hourly_retention < DAY || self.hourly_retention.as_secs() % DAY.as_secs() != 0 {
+        if self.hourly_retention < DAY
+            || !self
+                .hourly_retention
+                .as_secs()
+                .is_multiple_of(DAY.as_secs())
+        {
             errors.push(
                 "`analytics.hourly_retention` must be a whole number of days, at least 1d".into(),
             );

@@ -181,7 +181,7 @@ impl StatsBy {
         }
     }
 
-    fn key<'a>(self, series: &'a Series) -> &'a str {
+    fn key(self, series: &Series) -> &str {
         match self {
             StatsBy::Version => &series.version,
             StatsBy::Platform => &series.platform,

@@ -13,7 +13,7 @@ use crate::store::usage::{
 };
 
 /// The advisory lock key of the roll-up ("usage" in ASCII).
-const ROLL_UP_LOCK: i64 = 0x7573_6167_65;
+const ROLL_UP_LOCK: i64 = 0x0075_7361_6765;
 
 #[async_trait]
 impl UsageStore for PostgresStore {
