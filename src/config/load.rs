@@ -218,7 +218,7 @@ fn deserialize_collecting(mut tree: Value, schema: &Value, errors: &mut Vec<Stri
         match serde_path_to_error::deserialize::<_, Settings>(tree.clone()) {
             Ok(settings) => return settings,
             Err(error) => {
-                errors.push(format!("`{}`: {}", error.path(), error.inner()));
+                errors.push(format!("`{}`: {}", error.path(), unquoted(error.inner())));
                 let segments: Vec<serde_path_to_error::Segment> =
                     error.path().iter().cloned().collect();
                 if !reset_to_default(&mut tree, schema, &segments) {
@@ -228,6 +228,18 @@ fn deserialize_collecting(mut tree: Value, schema: &Value, errors: &mut Vec<Stri
         }
     }
     Settings::default()
+}
+
+/// A deserialisation error without the value it quotes (serde's
+/// `invalid value: string "…", expected a duration`): the value may be a
+/// secret read from a `*_FILE` or set on the wrong key.
+fn unquoted(error: &impl std::fmt::Display) -> String {
+    let text = error.to_string();
+    match text.split_once(", expected ") {
+        Some((_, expected)) => format!("invalid value, expected {expected}"),
+        None if text.contains('"') => "invalid value".into(),
+        None => text,
+    }
 }
 
 /// Puts the value at `segments` back to its default (a list element is removed).
