@@ -3,8 +3,10 @@
 //! Both SQL backends run the same statements, built here.
 
 mod memory;
+mod sql_store;
 
 pub(super) use memory::MemoryUsage;
+pub(super) use sql_store::sql_usage_store;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
