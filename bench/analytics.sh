@@ -3,9 +3,10 @@
 # it writes.
 #
 # 1. The JSON update check under wrk with analytics off and on, alternating
-#    (off, on, off, on) in the same run against a real SQLite store; every
-#    request carries its own install id and one of 8 versions × 3 platforms.
-#    Prints req/s and p99 of each, and the on/off ratio of the best runs.
+#    (BENCH_ROUNDS rounds of off then on) in the same run against a real
+#    SQLite store; every request carries its own install id and one of 8
+#    versions × 3 platforms. Prints req/s and p99 of each run, each round's
+#    on/off ratio and their median.
 # 2. bench/analytics-rows (the real aggregator and flush, in process, against
 #    a real SQLite file) at 1,000 and 100,000 checks/s for BENCH_ROWS_SECONDS:
 #    rows written per hour, CPU per recorded check, mean flush time.
@@ -95,17 +96,22 @@ measure() { # analytics.enabled -> "rps p99"
     echo "$rps $p99"
 }
 
-log "wrk -t1 -c$CONNECTIONS -d$DURATION, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-best_off=0; best_on=0
-printf '%-14s %10s %10s\n' "analytics" "req/s" "p99" 
-for round in 1 2; do
-    for mode in false true; do
-        read -r rps p99 < <(measure "$mode")
-        printf '%-14s %10s %10s\n' "$([ $mode = true ] && echo on || echo off) (run $round)" "$rps" "$p99"
-        if [ "$mode" = true ]; then [ "$rps" -gt "$best_on" ] && best_on=$rps; else [ "$rps" -gt "$best_off" ] && best_off=$rps; fi
-    done
+ROUNDS="${BENCH_ROUNDS:-3}"
+log "wrk -t1 -c$CONNECTIONS -d$DURATION, $ROUNDS rounds of off then on, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+ratios=()
+printf '%-14s %10s %10s\n' "analytics" "req/s" "p99"
+for round in $(seq 1 "$ROUNDS"); do
+    read -r off_rps off_p99 < <(measure false)
+    printf '%-14s %10s %10s\n' "off (round $round)" "$off_rps" "$off_p99"
+    read -r on_rps on_p99 < <(measure true)
+    printf '%-14s %10s %10s\n' "on (round $round)" "$on_rps" "$on_p99"
+    ratios+=("$(awk -v on="$on_rps" -v off="$off_rps" 'BEGIN { printf "%.3f", on/off }')")
 done
-awk -v on="$best_on" -v off="$best_off" 'BEGIN { printf "on/off ratio (best of two): %.3f  (cost per check: %+.2f us)\n", on/off, (1e6/on - 1e6/off) }'
+# Each round's two runs are back to back, so the median of the rounds'
+# ratios is the figure least moved by other load on the machine.
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END {
+    printf "on/off req/s ratio per round: "; for (i = 1; i <= NR; i++) printf "%s ", r[i]
+    printf "\nmedian on/off ratio: %s\n", r[int((NR + 1) / 2)] }'
 
 log "building bench/analytics-rows (release)"
 (cd bench/analytics-rows && CARGO_TARGET_DIR="$TARGET" cargo build --release --locked -q)
