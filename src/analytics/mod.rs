@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 
 use crate::config::AnalyticsSettings;
 use crate::domain::analytics::{
-    AppStats, Granularity, ReleaseTrack, RollUp, StatsQuery, TrackFilter, UsageFootprint,
-    compute_stats, count_installs, install_hash,
+    AppStats, Granularity, InstallSketch, ReleaseTrack, RollUp, StatsBuilder, StatsQuery,
+    TrackFilter, UsageFootprint, install_hash, merge_installs,
 };
 use crate::domain::{Release, ReleaseFilter, ReleaseSortField};
 use crate::registry::Registry;
@@ -32,6 +32,8 @@ const STORE_DEADLINE: Duration = Duration::from_secs(5);
 const ROLL_UP_INTERVAL: Duration = Duration::from_secs(3600);
 /// How far back "active" installs are counted for a rollout decision.
 const ACTIVE_WINDOW_DAYS: i64 = 30;
+/// The span of rows read from the store at a time.
+const READ_WINDOW_DAYS: i64 = 7;
 /// At most this many funnels per application (the newest releases first).
 const MAX_FUNNELS: usize = 24;
 
@@ -54,6 +56,19 @@ fn timed<T>(
             "the store did not answer in time".into(),
         ))
     })
+}
+
+/// `[from, to)` cut into consecutive windows of [`READ_WINDOW_DAYS`].
+fn windows(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let step = chrono::Duration::days(READ_WINDOW_DAYS);
+    let mut windows = Vec::new();
+    let mut start = from;
+    while start < to {
+        let end = (start + step).min(to);
+        windows.push((start, end));
+        start = end;
+    }
+    windows
 }
 
 fn random_bytes() -> Vec<u8> {
@@ -144,28 +159,25 @@ impl Analytics {
     }
 
     /// The figures of one application. This replica's unflushed counts are
-    /// written first, so they are included.
+    /// written first, so they are included. Rows are read a week at a time
+    /// and folded in, so a year's range holds one week of rows at most.
     pub async fn stats(&self, app_id: &str, query: &StatsQuery) -> Result<AppStats, StoreError> {
-        if let Err(e) = self.flush().await {
-            tracing::warn!(error = %e, "flushing analytics before a query failed");
-        }
+        self.flush_before_reading().await;
         let store = self.registry.store();
-        let counts = timed(
-            tokio::time::timeout(
-                STORE_DEADLINE,
-                store.usage_counts(app_id, query.from, query.to),
-            )
-            .await,
-        )?;
-        let sketches = timed(
-            tokio::time::timeout(
-                STORE_DEADLINE,
-                store.usage_sketches(app_id, Granularity::Day.bucket(query.from), query.to),
-            )
-            .await,
-        )?;
-        let tracks = self.funnel_tracks(app_id);
-        Ok(compute_stats(query, &counts, &sketches, &tracks))
+        let mut builder = StatsBuilder::new(query, self.funnel_tracks(app_id));
+        for (from, to) in windows(query.from, query.to) {
+            let counts = timed(
+                tokio::time::timeout(STORE_DEADLINE, store.usage_counts(app_id, from, to)).await,
+            )?;
+            builder.add_counts(&counts);
+        }
+        for (from, to) in windows(Granularity::Day.bucket(query.from), query.to) {
+            let sketches = timed(
+                tokio::time::timeout(STORE_DEADLINE, store.usage_sketches(app_id, from, to)).await,
+            )?;
+            builder.add_sketches(&sketches);
+        }
+        Ok(builder.finish())
     }
 
     /// Unique installs seen in the last 30 days on the track and versions given.
@@ -174,16 +186,24 @@ impl Analytics {
         app_id: &str,
         track: &TrackFilter,
     ) -> Result<u64, StoreError> {
-        if let Err(e) = self.flush().await {
-            tracing::warn!(error = %e, "flushing analytics before a query failed");
-        }
+        self.flush_before_reading().await;
         let now = Utc::now();
         let from = Granularity::Day.bucket(now - chrono::Duration::days(ACTIVE_WINDOW_DAYS));
         let store = self.registry.store();
-        let sketches = timed(
-            tokio::time::timeout(STORE_DEADLINE, store.usage_sketches(app_id, from, now)).await,
-        )?;
-        Ok(count_installs(&sketches, track))
+        let mut installs = InstallSketch::default();
+        for (from, to) in windows(from, now) {
+            let sketches = timed(
+                tokio::time::timeout(STORE_DEADLINE, store.usage_sketches(app_id, from, to)).await,
+            )?;
+            merge_installs(&mut installs, &sketches, track);
+        }
+        Ok(installs.estimate())
+    }
+
+    async fn flush_before_reading(&self) {
+        if let Err(e) = self.flush().await {
+            tracing::warn!(error = %e, "flushing analytics before a query failed");
+        }
     }
 
     /// The newest good release of each track, and every release whose

@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use semver::Version;
 
 pub use sketch::{InstallSketch, SKETCH_RELATIVE_ERROR, install_hash};
-pub use stats::{ReleaseTrack, compute_stats, count_installs};
+pub use stats::{ReleaseTrack, StatsBuilder, merge_installs};
 
 /// A version the server did not track as itself: the per-series cap was
 /// reached, or the client sent none (electron-updater's channel files).

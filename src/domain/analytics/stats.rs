@@ -1,5 +1,5 @@
-//! The figures of one application over a range, from its count rows and
-//! its daily install sketches.
+//! The figures of one application over a range, folded from its count
+//! rows and its daily install sketches.
 
 use std::collections::BTreeMap;
 
@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use semver::Version;
 
 use super::{
-    AppStats, CountRow, Granularity, GroupStats, InstallSketch, OutcomeCount, RolloutFunnel,
-    SeriesPoint, SketchRow, StatsQuery, TrackFilter, VersionFilter,
+    AppStats, CountRow, Granularity, GroupStats, InstallSketch, Outcome, OutcomeCount,
+    RolloutFunnel, SeriesPoint, SketchRow, StatsQuery, TrackFilter, VersionFilter,
 };
 
 /// A release the funnel is drawn for.
@@ -33,17 +33,11 @@ impl ReleaseTrack {
     }
 }
 
-/// The unique installs of the sketches `track` admits, merged.
-pub fn count_installs(sketches: &[SketchRow], track: &TrackFilter) -> u64 {
-    merged(sketches.iter().filter(|s| track.admits(&s.series))).estimate()
-}
-
-fn merged<'a>(rows: impl Iterator<Item = &'a SketchRow>) -> InstallSketch {
-    let mut all = InstallSketch::default();
-    for row in rows {
-        all.merge(&row.installs);
+/// Adds to `into` the sketches `track` admits.
+pub fn merge_installs(into: &mut InstallSketch, sketches: &[SketchRow], track: &TrackFilter) {
+    for row in sketches.iter().filter(|s| track.admits(&s.series)) {
+        into.merge(&row.installs);
     }
-    all
 }
 
 fn share(part: u64, whole: u64) -> f64 {
@@ -54,124 +48,181 @@ fn share(part: u64, whole: u64) -> f64 {
     }
 }
 
-pub fn compute_stats(
-    query: &StatsQuery,
-    counts: &[CountRow],
-    sketches: &[SketchRow],
-    tracks: &[ReleaseTrack],
-) -> AppStats {
-    let granularity = if counts.iter().any(|c| c.granularity == Granularity::Day) {
-        Granularity::Day
-    } else {
-        Granularity::Hour
-    };
-    let mut checks_by_key: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut by_outcome: BTreeMap<(super::Outcome, &str), u64> = BTreeMap::new();
-    for row in counts {
-        *checks_by_key.entry(query.by.key(&row.series)).or_default() += row.checks;
-        *by_outcome
-            .entry((row.series.outcome, row.series.offered.as_str()))
-            .or_default() += row.checks;
+/// The three sketches of one funnel: eligible, offered, running.
+#[derive(Default)]
+struct FunnelSketches([InstallSketch; 3]);
+
+/// An application's figures, built from its rows a window at a time, so a
+/// long range never holds more than one window of rows: what is kept is a
+/// sketch per key, per day and key, and per funnel.
+pub struct StatsBuilder {
+    query: StatsQuery,
+    tracks: Vec<ReleaseTrack>,
+    any_daily: bool,
+    checks: u64,
+    checks_by_key: BTreeMap<String, u64>,
+    by_outcome: BTreeMap<(Outcome, String), u64>,
+    total: InstallSketch,
+    sketch_by_key: BTreeMap<String, InstallSketch>,
+    by_day: BTreeMap<DateTime<Utc>, (InstallSketch, BTreeMap<String, InstallSketch>)>,
+    funnels: Vec<FunnelSketches>,
+}
+
+impl StatsBuilder {
+    pub fn new(query: &StatsQuery, tracks: Vec<ReleaseTrack>) -> Self {
+        Self {
+            query: query.clone(),
+            funnels: tracks.iter().map(|_| FunnelSketches::default()).collect(),
+            tracks,
+            any_daily: false,
+            checks: 0,
+            checks_by_key: BTreeMap::new(),
+            by_outcome: BTreeMap::new(),
+            total: InstallSketch::default(),
+            sketch_by_key: BTreeMap::new(),
+            by_day: BTreeMap::new(),
+        }
     }
-    let outcomes = by_outcome
-        .into_iter()
-        .map(|((outcome, offered), checks)| OutcomeCount {
-            outcome,
-            offered: offered.to_string(),
-            checks,
-        })
-        .collect();
-    let mut sketch_by_key: BTreeMap<&str, InstallSketch> = BTreeMap::new();
-    let mut by_day: BTreeMap<DateTime<Utc>, (InstallSketch, BTreeMap<&str, InstallSketch>)> =
-        BTreeMap::new();
-    let mut total = InstallSketch::default();
-    for row in sketches {
-        let key = query.by.key(&row.series);
-        sketch_by_key.entry(key).or_default().merge(&row.installs);
-        let (day_total, day_keys) = by_day.entry(row.day).or_default();
-        day_total.merge(&row.installs);
-        day_keys.entry(key).or_default().merge(&row.installs);
-        total.merge(&row.installs);
+
+    pub fn add_counts(&mut self, counts: &[CountRow]) {
+        for row in counts {
+            self.any_daily |= row.granularity == Granularity::Day;
+            self.checks += row.checks;
+            *self
+                .checks_by_key
+                .entry(self.query.by.key(&row.series).to_string())
+                .or_default() += row.checks;
+            *self
+                .by_outcome
+                .entry((row.series.outcome, row.series.offered.clone()))
+                .or_default() += row.checks;
+        }
     }
-    let installs = total.estimate();
-    let mut keys: Vec<&str> = checks_by_key
-        .keys()
-        .chain(sketch_by_key.keys())
-        .copied()
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    let mut groups: Vec<GroupStats> = keys
-        .into_iter()
-        .map(|key| {
-            let key_installs = sketch_by_key.get(key).map_or(0, InstallSketch::estimate);
-            GroupStats {
-                key: key.to_string(),
-                checks: checks_by_key.get(key).copied().unwrap_or(0),
-                installs: key_installs,
-                share: share(key_installs, installs),
+
+    pub fn add_sketches(&mut self, sketches: &[SketchRow]) {
+        for row in sketches {
+            let key = self.query.by.key(&row.series);
+            self.total.merge(&row.installs);
+            self.sketch_by_key
+                .entry(key.to_string())
+                .or_default()
+                .merge(&row.installs);
+            let (day_total, day_keys) = self.by_day.entry(row.day).or_default();
+            day_total.merge(&row.installs);
+            day_keys
+                .entry(key.to_string())
+                .or_default()
+                .merge(&row.installs);
+            for (track, funnel) in self.tracks.iter().zip(&mut self.funnels) {
+                let on_track = track.filter(VersionFilter::Any);
+                if !on_track.admits(&row.series) {
+                    continue;
+                }
+                let version = track.version.to_string();
+                let [eligible, offered, running] = &mut funnel.0;
+                if VersionFilter::Below(track.version.clone()).admits(&row.series.version) {
+                    eligible.merge(&row.installs);
+                }
+                if row.series.offered == version {
+                    offered.merge(&row.installs);
+                }
+                if row.series.version == version {
+                    running.merge(&row.installs);
+                }
             }
-        })
-        .collect();
-    groups.sort_by(|a, b| {
-        b.installs
-            .cmp(&a.installs)
-            .then(b.checks.cmp(&a.checks))
-            .then(a.key.cmp(&b.key))
-    });
-    let series = by_day
-        .iter()
-        .flat_map(|(day, (day_total, day_keys))| {
-            let whole = day_total.estimate();
-            day_keys.iter().map(move |(key, sketch)| SeriesPoint {
-                at: *day,
-                key: key.to_string(),
-                installs: sketch.estimate(),
-                share: share(sketch.estimate(), whole),
+        }
+    }
+
+    pub fn finish(self) -> AppStats {
+        let installs = self.total.estimate();
+        let mut keys: Vec<&String> = self
+            .checks_by_key
+            .keys()
+            .chain(self.sketch_by_key.keys())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut groups: Vec<GroupStats> = keys
+            .into_iter()
+            .map(|key| {
+                let key_installs = self
+                    .sketch_by_key
+                    .get(key)
+                    .map_or(0, InstallSketch::estimate);
+                GroupStats {
+                    key: key.clone(),
+                    checks: self.checks_by_key.get(key).copied().unwrap_or(0),
+                    installs: key_installs,
+                    share: share(key_installs, installs),
+                }
             })
-        })
-        .collect();
-    let funnels = tracks
-        .iter()
-        .map(|track| RolloutFunnel {
-            version: track.version.to_string(),
-            channel: track.channel.clone(),
-            platform: track.platform.clone(),
-            architecture: track.architecture.clone(),
-            rollout_percentage: track.rollout_percentage,
-            paused: track.paused,
-            eligible: count_installs(
-                sketches,
-                &track.filter(VersionFilter::Below(track.version.clone())),
-            ),
-            offered: merged(sketches.iter().filter(|s| {
-                track.filter(VersionFilter::Any).admits(&s.series)
-                    && s.series.offered == track.version.to_string()
-            }))
-            .estimate(),
-            running: count_installs(
-                sketches,
-                &track.filter(VersionFilter::Exactly(track.version.clone())),
-            ),
-        })
-        .collect();
-    AppStats {
-        from: query.from,
-        to: query.to,
-        by: query.by,
-        granularity,
-        checks: counts.iter().map(|c| c.checks).sum(),
-        installs,
-        groups,
-        series,
-        outcomes,
-        funnels,
+            .collect();
+        groups.sort_by(|a, b| {
+            b.installs
+                .cmp(&a.installs)
+                .then(b.checks.cmp(&a.checks))
+                .then(a.key.cmp(&b.key))
+        });
+        let series = self
+            .by_day
+            .iter()
+            .flat_map(|(day, (day_total, day_keys))| {
+                let whole = day_total.estimate();
+                day_keys.iter().map(move |(key, sketch)| SeriesPoint {
+                    at: *day,
+                    key: key.clone(),
+                    installs: sketch.estimate(),
+                    share: share(sketch.estimate(), whole),
+                })
+            })
+            .collect();
+        let outcomes = self
+            .by_outcome
+            .into_iter()
+            .map(|((outcome, offered), checks)| OutcomeCount {
+                outcome,
+                offered,
+                checks,
+            })
+            .collect();
+        let funnels = self
+            .tracks
+            .iter()
+            .zip(&self.funnels)
+            .map(|(track, sketches)| RolloutFunnel {
+                version: track.version.to_string(),
+                channel: track.channel.clone(),
+                platform: track.platform.clone(),
+                architecture: track.architecture.clone(),
+                rollout_percentage: track.rollout_percentage,
+                paused: track.paused,
+                eligible: sketches.0[0].estimate(),
+                offered: sketches.0[1].estimate(),
+                running: sketches.0[2].estimate(),
+            })
+            .collect();
+        AppStats {
+            from: self.query.from,
+            to: self.query.to,
+            by: self.query.by,
+            granularity: if self.any_daily {
+                Granularity::Day
+            } else {
+                Granularity::Hour
+            },
+            checks: self.checks,
+            installs,
+            groups,
+            series,
+            outcomes,
+            funnels,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Outcome, Series, StatsBy, install_hash};
+    use super::super::{Series, StatsBy, install_hash};
     use super::*;
 
     fn series(version: &str, offered: &str) -> Series {
@@ -208,7 +259,7 @@ mod tests {
             to: day + chrono::Duration::days(1),
             by: StatsBy::Version,
         };
-        let counts = vec![
+        let counts = [
             CountRow {
                 granularity: Granularity::Hour,
                 bucket: day,
@@ -228,7 +279,7 @@ mod tests {
                 checks: 20,
             },
         ];
-        let sketches = vec![
+        let sketches = [
             SketchRow {
                 day,
                 series: series("1.0.0", ""),
@@ -253,7 +304,13 @@ mod tests {
             rollout_percentage: 10,
             paused: false,
         };
-        let stats = compute_stats(&query, &counts, &sketches, &[track]);
+        let mut builder = StatsBuilder::new(&query, vec![track]);
+        // In two windows, as the store is read.
+        builder.add_counts(&counts[..1]);
+        builder.add_counts(&counts[1..]);
+        builder.add_sketches(&sketches[..2]);
+        builder.add_sketches(&sketches[2..]);
+        let stats = builder.finish();
         assert_eq!(stats.checks, 100);
         assert_eq!(stats.installs, 95);
         assert_eq!(stats.groups[0].key, "1.0.0");
