@@ -9,6 +9,7 @@ mod common;
 mod api;
 mod config;
 mod decision_rule;
+mod download;
 mod protocols;
 mod store_contract;
 mod store_records;
