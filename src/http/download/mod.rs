@@ -5,7 +5,9 @@
 //!   visitor's first (from the User-Agent), with sizes, checksums and notes;
 //! - `GET /download/{app}/{platform}[/{arch}]`: a redirect to that file;
 //! - `GET /download/{app}/feed.atom`: the Atom feed of public versions;
-//! - `GET /download/assets/download.css`: the page's stylesheet.
+//! - `GET /download/assets/download.css` and `icon.svg`: the page's
+//!   stylesheet and icon (with an icon of its own, browsers do not ask for
+//!   `/favicon.ico`, which would be a 404).
 //!
 //! These are pages and redirects, not API operations, so they stay out of
 //! the OpenAPI document. An unknown application and one that has not opted
@@ -34,6 +36,8 @@ use crate::http::extract::valid_app_id;
 
 const STYLESHEET_PATH: &str = "/download/assets/download.css";
 const STYLESHEET: &str = include_str!("download.css");
+const ICON_PATH: &str = "/download/assets/icon.svg";
+const ICON: &str = include_str!("icon.svg");
 /// Versions in the feed: enough for any reader to catch up.
 const FEED_ENTRIES: usize = 50;
 /// Pages, feeds and redirects may be cached briefly: a new release, a yank
@@ -43,6 +47,7 @@ const CACHE_BRIEFLY: &str = "public, max-age=60";
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(STYLESHEET_PATH, get(stylesheet))
+        .route(ICON_PATH, get(icon))
         .route("/download/{app}", get(download_page))
         .route("/download/{app}/feed.atom", get(atom_feed))
         .route("/download/{app}/{platform}", get(download_for_platform))
@@ -66,6 +71,10 @@ fn target_path(app_id: &str, platform: &str, architecture: &str) -> String {
 
 async fn stylesheet() -> Response {
     embedded("text/css; charset=utf-8", STYLESHEET)
+}
+
+async fn icon() -> Response {
+    embedded("image/svg+xml", ICON)
 }
 
 /// The application, when it has a download page; the same 404 otherwise.

@@ -5,7 +5,7 @@ use chrono::SecondsFormat;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::visitor::Visitor;
-use super::{STYLESHEET_PATH, feed_path, labels, notes, target_path};
+use super::{ICON_PATH, STYLESHEET_PATH, feed_path, labels, notes, target_path};
 use crate::domain::Application;
 use crate::domain::catalog::PublicDownload;
 
@@ -32,6 +32,7 @@ pub fn render(app: &Application, downloads: &[PublicDownload], visitor: Option<V
                     meta name="description" content=(app.description);
                 }
                 link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="icon" type="image/svg+xml" href=(ICON_PATH);
                 link rel="alternate" type="application/atom+xml"
                     title={ (app.name) " releases" } href=(feed);
             }

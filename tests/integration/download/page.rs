@@ -217,6 +217,9 @@ async fn the_policy_allows_no_inline_script_or_style() {
     css.assert_status(200);
     assert_eq!(css.header("content-type"), "text/css; charset=utf-8");
     assert!(css.text.contains("@media"), "a phone layout");
+    let icon = app.anonymous().get("/download/assets/icon.svg").await;
+    icon.assert_status(200);
+    assert_eq!(icon.header("content-type"), "image/svg+xml");
 }
 
 #[tokio::test]
