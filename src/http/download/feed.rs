@@ -10,8 +10,8 @@ use maud::{PreEscaped, html};
 use quick_xml::escape::escape;
 
 use super::{feed_path, labels, notes, page_path};
-use crate::domain::Application;
 use crate::domain::catalog::PublicVersion;
+use crate::domain::{Application, ArtifactKind};
 
 pub fn render(app: &Application, versions: &[PublicVersion]) -> String {
     let updated = versions
@@ -60,13 +60,14 @@ fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The entry's HTML: the sanitised notes and the files of each target.
+/// The entry's HTML: the sanitised notes and the files of each target
+/// (delta packages are for updaters, not people).
 fn content(version: &PublicVersion) -> String {
     html! {
         (PreEscaped(notes::render(&version.release_notes)))
         ul {
             @for release in &version.releases {
-                @for file in &release.files {
+                @for file in release.files.iter().filter(|f| f.kind != ArtifactKind::NupkgDelta) {
                     li {
                         (labels::target(&release.key.platform, &release.key.architecture))
                         ": " (file.file_name()) ", " (labels::size(file.size))

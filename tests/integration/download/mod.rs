@@ -86,6 +86,7 @@ pub async fn seeded() -> TestApp {
             "windows",
             "amd64",
             vec![
+                (format!("{CDN}/Desk-2.0.0-delta.nupkg"), 5_000_000),
                 (format!("{CDN}/Desk-2.0.0-full.nupkg"), 90_000_000),
                 (format!("{CDN}/Desk-2.0.0-setup.exe"), 80_000_000),
                 (format!("{CDN}/Desk-2.0.0.msi"), 81_000_000),
