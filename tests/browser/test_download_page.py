@@ -106,12 +106,13 @@ def test_the_stylesheet_applies(driver, published):
     assert driver.execute_script("return getComputedStyle(document.body).margin") == "0px"
 
 
-def test_a_phone_screen_never_scrolls_sideways(driver, published):
+@pytest.mark.parametrize("app", [APP, EVIL])
+def test_a_phone_screen_never_scrolls_sideways(driver, published, app):
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True},
     )
-    open_page(driver, published, APP)
+    open_page(driver, published, app)
     widths = driver.execute_script(
         "return [document.documentElement.scrollWidth, window.innerWidth,"
         " document.getElementById('primary-download').getBoundingClientRect().right]"
