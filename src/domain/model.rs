@@ -37,6 +37,9 @@ pub struct ApplicationConfig {
     /// Download every file at registration and check its size, digests and
     /// signatures before accepting the release.
     pub verify_on_register: bool,
+    /// Publish a download page at `/download/{app}` with the newest stable
+    /// release of each platform and an Atom feed of releases.
+    pub download_page: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -179,6 +179,7 @@ pub struct ApplicationConfigDraft {
     pub tauri_public_key: Option<String>,
     pub sparkle_public_key: Option<String>,
     pub verify_on_register: bool,
+    pub download_page: bool,
 }
 
 impl From<&ApplicationConfig> for ApplicationConfigDraft {
@@ -197,6 +198,7 @@ impl From<&ApplicationConfig> for ApplicationConfigDraft {
             tauri_public_key: config.tauri_public_key.clone(),
             sparkle_public_key: config.sparkle_public_key.clone(),
             verify_on_register: config.verify_on_register,
+            download_page: config.download_page,
         }
     }
 }
@@ -259,6 +261,7 @@ pub fn check_config(draft: ApplicationConfigDraft, errors: &mut FieldErrors) -> 
         tauri_public_key,
         sparkle_public_key,
         verify_on_register: draft.verify_on_register,
+        download_page: draft.download_page,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod download;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -102,6 +103,7 @@ pub fn build_router(state: AppState) -> Router {
     ));
     let router = router
         .merge(protocols::router())
+        .merge(download::router())
         .fallback(not_found)
         .layer(axum::Extension(document));
     middleware::apply(router, &state).with_state(state)

@@ -119,6 +119,11 @@ fn config_changes(
             Some(before.verify_on_register),
             Some(after.verify_on_register),
         )
+        .field(
+            "config.download_page",
+            Some(before.download_page),
+            Some(after.download_page),
+        )
 }
 
 pub(super) fn application_created(origin: &Origin, app: &Application) -> Journal {

@@ -64,6 +64,7 @@ struct StoredConfig {
     tauri_public_key: Option<String>,
     sparkle_public_key: Option<String>,
     verify_on_register: bool,
+    download_page: bool,
 }
 
 impl From<ArtifactKind> for StoredKind {
@@ -178,6 +179,7 @@ impl From<&ApplicationConfig> for StoredConfig {
             tauri_public_key,
             sparkle_public_key,
             verify_on_register,
+            download_page,
         } = config.clone();
         Self {
             update_check_url,
@@ -193,6 +195,7 @@ impl From<&ApplicationConfig> for StoredConfig {
             tauri_public_key,
             sparkle_public_key,
             verify_on_register,
+            download_page,
         }
     }
 }
@@ -215,6 +218,7 @@ impl TryFrom<StoredConfig> for ApplicationConfig {
             tauri_public_key,
             sparkle_public_key,
             verify_on_register,
+            download_page,
         } = config;
         let version = |v: Option<String>| v.as_deref().map(decode_version).transpose();
         Ok(Self {
@@ -231,6 +235,7 @@ impl TryFrom<StoredConfig> for ApplicationConfig {
             tauri_public_key,
             sparkle_public_key,
             verify_on_register,
+            download_page,
         })
     }
 }
@@ -381,7 +386,7 @@ mod tests {
             r#""required_update":false,"min_version":"1.0.0","max_version":null,"#,
             r#""allow_prerelease":true,"custom_fields":{"team":"desktop"},"#,
             r#""notification_url":"","analytics_enabled":false,"tauri_public_key":"key","#,
-            r#""sparkle_public_key":null,"verify_on_register":false}"#,
+            r#""sparkle_public_key":null,"verify_on_register":false,"download_page":false}"#,
         );
         assert_eq!(encode_config(&config).unwrap(), json);
         assert_eq!(decode_config(json).unwrap(), config);

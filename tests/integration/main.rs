@@ -9,6 +9,7 @@ mod common;
 mod api;
 mod config;
 mod decision_rule;
+mod download;
 mod protocols;
 mod store_analytics;
 mod store_contract;

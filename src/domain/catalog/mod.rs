@@ -14,10 +14,12 @@ use chrono::{DateTime, Utc};
 use semver::Version;
 
 mod decide;
+mod public;
 
 use super::model::{Application, Release, ReleaseKey};
 
 pub use decide::channels_followed;
+pub use public::{DownloadTarget, PublicDownload, PublicVersion, parse_download_target};
 
 /// One write, as applied to the index.
 #[derive(Debug, Clone)]

@@ -90,6 +90,9 @@ pub struct ApplicationConfigView {
     /// Download every file at registration and check its size, digests and
     /// signatures before accepting the release.
     verify_on_register: bool,
+    /// Publish a public download page at `/download/{id}`: the newest stable,
+    /// fully rolled-out release of each platform and an Atom feed.
+    download_page: bool,
 }
 
 impl From<&ApplicationConfig> for ApplicationConfigView {
@@ -109,6 +112,7 @@ impl From<&ApplicationConfig> for ApplicationConfigView {
             tauri_public_key: draft.tauri_public_key,
             sparkle_public_key: draft.sparkle_public_key,
             verify_on_register: draft.verify_on_register,
+            download_page: draft.download_page,
         }
     }
 }
@@ -129,6 +133,7 @@ impl From<ApplicationConfigView> for ApplicationConfigDraft {
             tauri_public_key: config.tauri_public_key,
             sparkle_public_key: config.sparkle_public_key,
             verify_on_register: config.verify_on_register,
+            download_page: config.download_page,
         }
     }
 }

@@ -61,6 +61,7 @@ pub struct ApplicationConfigPatch {
     /// An empty string clears it.
     sparkle_public_key: Option<String>,
     verify_on_register: Option<bool>,
+    download_page: Option<bool>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -181,7 +182,8 @@ fn apply_patch(app: &mut Application, body: UpdateApplicationRequest) -> Result<
             custom_fields,
             notification_url,
             analytics_enabled,
-            verify_on_register
+            verify_on_register,
+            download_page
         );
         for (field, value) in [
             (&mut config.tauri_public_key, patch.tauri_public_key),
