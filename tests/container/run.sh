@@ -358,11 +358,13 @@ report_sizes() {
         printf '  %-28s %6.1f MB\n' "$tag" "$(echo "$size / 1000000" | bc -l)"
     done
     size=$(docker image inspect -f '{{.Size}}' "$SECURE_TAG")
-    # The image is the static binary alone. 18.4 MB with managed keys, the
+    # The image is the static binary alone: 18.4 MB with managed keys, the
     # audit log, webhooks, the admin CLI client, `updater publish` (with its
-    # S3 client) and `updater import`; the budget catches a dependency that
-    # doubles it, not ordinary growth.
-    check "scratch image is under 20 MB" test "$size" -lt 20000000
+    # S3 client) and `updater import`; 20.3 MB once analytics, the download
+    # page (Markdown and the HTML sanitizer, html5ever) and the console's
+    # templates and SVG charts joined. The budget catches a dependency that
+    # doubles the binary, not ordinary growth.
+    check "scratch image is under 25 MB" test "$size" -lt 25000000
 }
 
 # A run that was killed never reached its cleanup: remove what it left,
