@@ -87,6 +87,15 @@ impl Refusal {
     }
 }
 
+/// Which key a console session signed in with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyHandle {
+    /// The position in `security.api_keys`, fixed until restart.
+    Configured(usize),
+    /// A managed key's id.
+    Managed(String),
+}
+
 struct KeyEntry {
     digest: KeyDigest,
     principal: Principal,
@@ -164,16 +173,67 @@ impl ApiKeys {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(AuthFailure::Malformed);
         }
+        if token.trim().is_empty() {
+            return Err(AuthFailure::Malformed);
+        }
+        self.authenticate_token(token)
+            .map(|(principal, _)| principal)
+    }
+
+    /// The principal a key names, and a handle to look it up again later
+    /// (a console session keeps the handle, never the key).
+    pub fn authenticate_token(&self, token: &str) -> Result<(Principal, KeyHandle), AuthFailure> {
         let token = token.trim();
-        if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+        if token.is_empty() {
+            return Err(AuthFailure::Missing);
+        }
+        if token.len() > MAX_TOKEN_LEN {
             return Err(AuthFailure::Malformed);
         }
         if let Some(token) = Token::parse(token) {
-            return self.managed_principal(&token);
+            let principal = self.managed_principal(&token)?;
+            return Ok((principal, KeyHandle::Managed(token.id)));
         }
-        self.find_configured(token)
-            .cloned()
+        // Every entry is compared, so the time taken does not tell which matched.
+        let presented = key_digest(token);
+        let mut found = None;
+        for (index, entry) in self.configured.iter().enumerate() {
+            if bool::from(entry.digest.ct_eq(&presented)) {
+                found = Some(index);
+            }
+        }
+        found
+            .map(|index| {
+                (
+                    self.configured[index].principal.clone(),
+                    KeyHandle::Configured(index),
+                )
+            })
             .ok_or(AuthFailure::Unknown)
+    }
+
+    /// The key's principal as it is now: `None` once a managed key is
+    /// revoked, expired or gone, so a session ends with its key.
+    pub fn resolve(&self, handle: &KeyHandle) -> Option<Principal> {
+        match handle {
+            KeyHandle::Configured(index) => {
+                self.configured.get(*index).map(|e| e.principal.clone())
+            }
+            KeyHandle::Managed(id) => {
+                let managed = self.managed.read();
+                let key = managed.get(id)?;
+                let now = Utc::now();
+                (key.status(now) == KeyStatus::Active).then(|| {
+                    self.last_used.lock().insert(key.id.clone(), now);
+                    Principal {
+                        name: key.name.clone(),
+                        key_id: Some(key.id.clone()),
+                        permissions: key.permissions.clone(),
+                        applications: key.applications.clone(),
+                    }
+                })
+            }
+        }
     }
 
     fn managed_principal(&self, token: &Token) -> Result<Principal, AuthFailure> {
@@ -204,16 +264,5 @@ impl ApiKeys {
             permissions: key.permissions.clone(),
             applications: key.applications.clone(),
         })
-    }
-
-    fn find_configured(&self, presented: &str) -> Option<&Principal> {
-        let presented = key_digest(presented);
-        let mut found = None;
-        for entry in &self.configured {
-            if bool::from(entry.digest.ct_eq(&presented)) {
-                found = Some(&entry.principal);
-            }
-        }
-        found
     }
 }

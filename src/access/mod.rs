@@ -11,8 +11,10 @@ mod keys;
 mod limits;
 pub mod manage;
 mod pepper;
+mod sessions;
 
 pub use client_ip::ClientIpResolver;
-pub use keys::{ApiKeys, AuthFailure, Principal, Refusal};
+pub use keys::{ApiKeys, AuthFailure, KeyHandle, Principal, Refusal};
 pub use limits::{AuthLockout, RequestLimiter};
 pub use pepper::{Pepper, random};
+pub use sessions::{NewSession, SessionStore, SignedIn};

@@ -5,6 +5,7 @@
 //! command line. Loading lives in [`load`]; rules that span keys in [`validate`].
 
 mod analytics;
+mod console;
 mod interpolate;
 mod key_digest;
 mod load;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use analytics::AnalyticsSettings;
+pub use console::ConsoleSettings;
 pub use interpolate::Env;
 pub use key_digest::{KeyDigest, key_digest, parse_key_hash};
 pub use load::{ConfigError, LoadOptions, Loaded, load, load_server_only};
@@ -46,6 +48,7 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub webhooks: WebhookSettings,
     pub analytics: AnalyticsSettings,
+    pub console: ConsoleSettings,
 }
 
 impl Default for Settings {
@@ -60,6 +63,7 @@ impl Default for Settings {
             audit: AuditSettings::default(),
             webhooks: WebhookSettings::default(),
             analytics: AnalyticsSettings::default(),
+            console: ConsoleSettings::default(),
         }
     }
 }

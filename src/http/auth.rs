@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use super::error::{ApiError, current_request_id};
 use super::limits::ClientIp;
 use super::state::AppState;
-use crate::access::{AuthFailure, Principal, Refusal};
+use crate::access::{ApiKeys, AuthFailure, KeyHandle, Principal, Refusal};
 use crate::config::Permission;
 use crate::domain::audit::{Actor, AuditRecord, Changes, Origin};
 
@@ -40,7 +40,7 @@ pub struct Caller {
 }
 
 impl Caller {
-    fn new(principal: Principal, parts: &Parts) -> Self {
+    pub(in crate::http) fn new(principal: Principal, parts: &Parts) -> Self {
         let origin = Origin {
             actor: principal.actor(),
             client_ip: Some(client_ip(parts).to_string()),
@@ -72,7 +72,7 @@ impl Caller {
 
     /// 403 unless the key is unscoped: managing keys, webhooks and reading
     /// the audit log span every application.
-    fn check_unscoped(&self, state: &AppState) -> Result<(), ApiError> {
+    pub(in crate::http) fn check_unscoped(&self, state: &AppState) -> Result<(), ApiError> {
         if !self.principal.is_scoped() {
             return Ok(());
         }
@@ -115,14 +115,24 @@ fn spawn_audit(state: &AppState, record: AuditRecord) {
 
 /// Checks the bearer key and the needed permission; logs and counts failures.
 pub fn require(parts: &Parts, state: &AppState, needed: Permission) -> Result<Caller, ApiError> {
-    let caller = Caller::new(identify(parts, state)?, parts);
-    if caller.principal.allows(needed) {
-        return Ok(caller);
+    Caller::new(identify(parts, state)?, parts).check_permission(state, needed)
+}
+
+impl Caller {
+    /// 403 (logged, counted, audited) unless the key has `needed`.
+    pub(in crate::http) fn check_permission(
+        self,
+        state: &AppState,
+        needed: Permission,
+    ) -> Result<Self, ApiError> {
+        if self.principal.allows(needed) {
+            return Ok(self);
+        }
+        self.denied(state, needed.as_str(), None);
+        Err(ApiError::forbidden(
+            "Insufficient permissions for this operation",
+        ))
     }
-    caller.denied(state, needed.as_str(), None);
-    Err(ApiError::forbidden(
-        "Insufficient permissions for this operation",
-    ))
 }
 
 /// A valid key if one is presented; public endpoints use this to add detail.
@@ -134,15 +144,37 @@ pub fn optional(parts: &Parts, state: &AppState) -> Option<Principal> {
 }
 
 fn identify(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let authorization = parts.headers.get(header::AUTHORIZATION);
+    authenticate_with(parts, state, |keys| keys.authenticate(authorization))
+}
+
+/// A key typed into the console's sign-in form, under the same lock-outs,
+/// rate limits, logs and audit entries as a bearer key.
+pub fn authenticate_key(
+    parts: &Parts,
+    state: &AppState,
+    token: &str,
+) -> Result<(Principal, KeyHandle), ApiError> {
+    authenticate_with(parts, state, |keys| keys.authenticate_token(token))
+}
+
+fn authenticate_with<T>(
+    parts: &Parts,
+    state: &AppState,
+    attempt: impl FnOnce(&ApiKeys) -> Result<T, AuthFailure>,
+) -> Result<T, ApiError>
+where
+    T: Authenticated,
+{
     let ip = client_ip(parts);
     if let Some(wait) = state.lockout.locked_for(&ip) {
         return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
     }
-    let failure = match state
-        .keys
-        .authenticate(parts.headers.get(header::AUTHORIZATION))
-    {
-        Ok(principal) => return admit(state, principal),
+    let failure = match attempt(&state.keys) {
+        Ok(found) => {
+            admit(state, found.principal())?;
+            return Ok(found);
+        }
         Err(failure) => failure,
     };
     let (reason, message) = match &failure {
@@ -179,11 +211,28 @@ fn identify(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     Err(ApiError::unauthorized(message))
 }
 
+/// What an authentication attempt yields: the principal, perhaps with more.
+trait Authenticated {
+    fn principal(&self) -> &Principal;
+}
+
+impl Authenticated for Principal {
+    fn principal(&self) -> &Principal {
+        self
+    }
+}
+
+impl Authenticated for (Principal, KeyHandle) {
+    fn principal(&self) -> &Principal {
+        &self.0
+    }
+}
+
 /// A managed key that authenticated still answers to its own lock-out and
 /// rate limit, so one key cannot use up what an IP allows others.
-fn admit(state: &AppState, principal: Principal) -> Result<Principal, ApiError> {
+fn admit(state: &AppState, principal: &Principal) -> Result<(), ApiError> {
     let Some(id) = &principal.key_id else {
-        return Ok(principal);
+        return Ok(());
     };
     if let Some(wait) = state.key_lockout.locked_for(id) {
         return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
@@ -194,7 +243,7 @@ fn admit(state: &AppState, principal: Principal) -> Result<Principal, ApiError> 
         metrics::counter!("updater_rate_limited_total", "scope" => "key").increment(1);
         return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
     }
-    Ok(principal)
+    Ok(())
 }
 
 /// A real managed key was presented wrongly (or is no longer valid): audit

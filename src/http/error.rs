@@ -308,12 +308,14 @@ pub async fn json_errors(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
+    // The console's error pages (HTML, for a browser that asked for it)
+    // are answers already; only bodies no handler wrote are replaced.
+    let is_answer = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_answer {
         return response;
     }
     let (code, message) = match status {

@@ -5,6 +5,7 @@ pub mod applications;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+mod console;
 pub mod download;
 pub mod error;
 pub mod extract;
@@ -104,6 +105,7 @@ pub fn build_router(state: AppState) -> Router {
     let router = router
         .merge(protocols::router())
         .merge(download::router())
+        .merge(console::router(state.settings.console.enabled))
         .fallback(not_found)
         .layer(axum::Extension(document));
     middleware::apply(router, &state).with_state(state)

@@ -10,7 +10,7 @@ use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusHandle;
 use parking_lot::Mutex;
 
-use crate::access::{ApiKeys, AuthLockout, ClientIpResolver, Pepper, RequestLimiter};
+use crate::access::{ApiKeys, AuthLockout, ClientIpResolver, Pepper, RequestLimiter, SessionStore};
 use crate::analytics::Analytics;
 use crate::config::Settings;
 use crate::registry::Registry;
@@ -33,6 +33,8 @@ pub struct Shared {
     pub metrics: Option<PrometheusHandle>,
     pub downloader: Downloader,
     pub analytics: Arc<Analytics>,
+    /// Console sign-ins of this replica (empty unless `console.enabled`).
+    pub console_sessions: SessionStore,
 }
 
 impl Deref for AppState {
@@ -57,6 +59,7 @@ impl AppState {
         let registry = Arc::new(registry);
         Ok(Self(Arc::new(Shared {
             analytics: Arc::new(Analytics::new(&settings.analytics, registry.clone())),
+            console_sessions: SessionStore::new(&settings.console),
             downloader,
             keys: ApiKeys::new(
                 &security.api_keys,

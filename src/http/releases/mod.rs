@@ -233,7 +233,7 @@ async fn verify_files(
 }
 
 /// The release named by a path, with platform and architecture aliases accepted.
-fn release_key(
+pub(in crate::http) fn release_key(
     app_id: String,
     version: &str,
     platform: &str,

@@ -1,0 +1,144 @@
+//! The audit log with filters (application, actor, action) and older pages,
+//! for unscoped admin keys as in the API.
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use maud::html;
+use serde::Deserialize;
+
+use super::admin::require_global_admin;
+use super::layout::{page, scrolling, when};
+use super::session::Viewer;
+use super::{ConsoleError, OrPage};
+use crate::domain::audit::AuditQuery;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+
+const PAGE_SIZE: u32 = 50;
+const MAX_FILTER_LEN: usize = 200;
+
+#[derive(Deserialize, Default)]
+pub struct AuditFilters {
+    #[serde(default)]
+    application: String,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    before: Option<String>,
+}
+
+fn filter(value: &str, field: &str) -> Result<Option<String>, ApiError> {
+    let value = value.trim();
+    if value.chars().count() > MAX_FILTER_LEN {
+        return Err(ApiError::field(
+            field,
+            format!("must be at most {MAX_FILTER_LEN} characters"),
+        ));
+    }
+    Ok(Some(value.to_string()).filter(|v| !v.is_empty()))
+}
+
+fn audit_query(filters: &AuditFilters) -> Result<AuditQuery, ApiError> {
+    let before = match filters.before.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| ApiError::field("before", "must be a positive entry id"))?,
+        ),
+    };
+    Ok(AuditQuery {
+        application_id: filter(&filters.application, "application")?,
+        actor: filter(&filters.actor, "actor")?,
+        action: filter(&filters.action, "action")?,
+        before,
+        limit: PAGE_SIZE,
+        ..AuditQuery::default()
+    })
+}
+
+fn older_page(filters: &AuditFilters, before: i64) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [
+        ("application", &filters.application),
+        ("actor", &filters.actor),
+        ("action", &filters.action),
+    ] {
+        if !value.trim().is_empty() {
+            query.append_pair(name, value.trim());
+        }
+    }
+    query.append_pair("before", &before.to_string());
+    format!("/console/audit?{}", query.finish())
+}
+
+pub async fn show(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Query(filters): Query<AuditFilters>,
+    headers: HeaderMap,
+) -> Result<Response, ConsoleError> {
+    require_global_admin(&viewer, &state, &headers)?;
+    let query = audit_query(&filters).or_page(&headers)?;
+    let entries = state
+        .registry
+        .store()
+        .audit(&query)
+        .await
+        .map_err(ApiError::from)
+        .or_page(&headers)?;
+    let older = (entries.len() == PAGE_SIZE as usize)
+        .then(|| entries.last().map(|e| older_page(&filters, e.id)))
+        .flatten();
+    let content = html! {
+        h1 { "Audit log" }
+        form.filters method="get" action="/console/audit" {
+            div { label for="f-application" { "Application" } input #f-application type="text" name="application" value=(filters.application) maxlength=(MAX_FILTER_LEN); }
+            div { label for="f-actor" { "Actor (key id or name)" } input #f-actor type="text" name="actor" value=(filters.actor) maxlength=(MAX_FILTER_LEN); }
+            div { label for="f-action" { "Action (or prefix ending in .)" } input #f-action type="text" name="action" value=(filters.action) maxlength=(MAX_FILTER_LEN) placeholder="release."; }
+            button type="submit" { "Filter" }
+        }
+        @if entries.is_empty() {
+            p { "No entry matches." }
+        } @else {
+            (scrolling("Audit entries", html! {
+                table.audit {
+                    thead { tr {
+                        th scope="col" { "When" } th scope="col" { "Action" } th scope="col" { "Actor" }
+                        th scope="col" { "Application" } th scope="col" { "Target" } th scope="col" { "Changes" }
+                    } }
+                    tbody {
+                        @for entry in &entries {
+                            tr {
+                                td { (when(entry.at)) }
+                                th scope="row" { code { (entry.action) } }
+                                td { (entry.actor.name) " " span.kind { "(" (entry.actor.kind.as_str()) ")" }
+                                    @if let Some(ip) = &entry.client_ip { br; span.ip { (ip) } } }
+                                td { (entry.application_id.as_deref().unwrap_or("\u{2013}")) }
+                                td { code { (entry.target) } }
+                                td {
+                                    @if !entry.changes.0.is_empty() {
+                                        ul.changes {
+                                            @for change in &entry.changes.0 {
+                                                li { (change.field) ": "
+                                                    (change.before.as_deref().unwrap_or("\u{2013}")) " \u{2192} "
+                                                    (change.after.as_deref().unwrap_or("\u{2013}")) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+        @if let Some(older) = older {
+            p { a href=(older) { "Older entries" } }
+        }
+    };
+    Ok(page(&viewer, "Audit log", content))
+}
