@@ -8,6 +8,7 @@ mod common;
 
 mod api;
 mod config;
+mod console;
 mod decision_rule;
 mod download;
 mod protocols;

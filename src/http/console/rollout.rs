@@ -306,10 +306,8 @@ pub async fn apply(
         key_name = %viewer.caller.name(),
         via = "console"
     );
-    let back = format!(
-        "{}#release-{}",
-        app_path(&key.application_id),
-        encode(&key.id())
-    );
+    // Back to the changed row. Release ids are plain (validated id, semver,
+    // platform and architecture names), so the fragment needs no escaping.
+    let back = format!("{}#release-{}", app_path(&key.application_id), key.id());
     Ok(Redirect::to(&back).into_response())
 }
