@@ -2,7 +2,7 @@
 
 - `server` (session): the real binary (`UPDATER_BIN`) on a free loopback
   port, with a throwaway SQLite data directory and one configured admin key.
-  With `UPDATER_BROWSER_CONSOLE=1` its config also sets `console.enabled`.
+  The console is on (`console.enabled`).
   It has `base_url`, `admin_key` and `api(method, path, body=None, key=None)`,
   which answers `(status, json)`; `key=None` sends the admin key, `key=""`
   sends none.
@@ -72,8 +72,7 @@ def free_port():
 
 
 def config(data_dir):
-    """The server's config.yaml: no rate limit (a test sends bursts), one admin key."""
-    console = "  console:\n    enabled: true\n" if os.environ.get("UPDATER_BROWSER_CONSOLE") == "1" else ""
+    """The server's config.yaml: no rate limit (a test sends bursts), one admin key, the console on."""
     return (
         "browser:\n"
         "  server:\n"
@@ -90,7 +89,8 @@ def config(data_dir):
         "  logging:\n"
         "    level: warn\n"
         "    format: json\n"
-        f"{console}"
+        "  console:\n"
+        "    enabled: true\n"
     )
 
 

@@ -41,6 +41,8 @@ fn login_page(status: StatusCode, problem: Option<&str>) -> Response {
             p.problem role="alert" #login-problem { (problem) }
         }
         form.login method="post" action=(LOGIN_PATH) {
+            // Password managers file the key under this name; not sent.
+            input type="text" autocomplete="username" value="updater console" hidden aria-hidden="true";
             label for="key" { "API key" }
             input #key type="password" name="key" required autocomplete="current-password"
                 autofocus aria-describedby=[problem.map(|_| "login-problem")];
