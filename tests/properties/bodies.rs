@@ -312,6 +312,7 @@ fn probe() -> impl Strategy<Value = Probe> {
             role: Role::Admin,
             body: Some(body),
             api: true,
+            headers: Vec::new(),
         })
     })
 }

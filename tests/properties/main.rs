@@ -12,6 +12,7 @@ mod access;
 mod bodies;
 mod config;
 mod config_input;
+mod console;
 mod parsing;
 mod rendering;
 mod routes;

@@ -6,7 +6,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseResult, TestRunner};
 use serde_json::{Value, json};
 
-use crate::common::{Reply, SHA256, TestApp, app_body};
+use crate::common::sut::Settings;
+use crate::common::{Reply, SHA256, TestApp, app_body, test_settings};
 
 /// A fixed configuration: `cases` cases, no failure files written anywhere,
 /// and shrinking bounded so a failure is reported in seconds.
@@ -182,6 +183,8 @@ pub struct Probe {
     /// `/api/v1` routes: every 4xx carries the JSON error envelope. The
     /// protocol routes answer as their clients expect; only a 5xx is wrong.
     pub api: bool,
+    /// Extra headers (a console session's cookie, `Accept`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Probe {
@@ -197,6 +200,7 @@ impl Probe {
             role,
             body: None,
             api,
+            headers: Vec::new(),
         }
     }
 
@@ -218,12 +222,17 @@ impl World {
     /// 2.0.0 at 50 % rollout, beta 1.1.0-beta.1 on linux, a yanked 1.0.1),
     /// and `empty` with none.
     pub fn seeded() -> Self {
+        Self::seeded_with(test_settings())
+    }
+
+    /// As [`World::seeded`], under `settings`.
+    pub fn seeded_with(settings: Settings) -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("a runtime");
         let app = runtime.block_on(async {
-            let app = TestApp::new().await;
+            let app = TestApp::with_settings(settings).await;
             app.admin()
                 .create_app(&app_body("demo"))
                 .await
@@ -258,6 +267,9 @@ impl World {
             Role::Admin => self.app.admin(),
         };
         let mut builder = client.request(probe.method, &probe.uri);
+        for (name, value) in &probe.headers {
+            builder = builder.header(*name, value.as_str());
+        }
         let body = match &probe.body {
             Some((content_type, bytes)) => {
                 if let Some(content_type) = content_type {
@@ -274,7 +286,11 @@ impl World {
     /// Sends `probe`: never a 5xx, and on `/api/v1` every 4xx is the JSON
     /// error envelope.
     pub fn assert_sound(&self, probe: &Probe) -> TestCaseResult {
-        let reply = self.send(probe);
+        Self::assert_reply_sound(probe, &self.send(probe))
+    }
+
+    /// What [`World::assert_sound`] checks, on a reply already had.
+    pub fn assert_reply_sound(probe: &Probe, reply: &Reply) -> TestCaseResult {
         prop_assert!(
             reply.status < 500,
             "{} {} answered {}: {}",
