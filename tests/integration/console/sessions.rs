@@ -241,3 +241,29 @@ async fn malformed_forms_get_a_clear_answer() {
         .await;
     duplicate.assert_status(400);
 }
+
+#[tokio::test]
+async fn guessing_keys_at_the_sign_in_form_locks_the_address_out() {
+    let mut settings = test_settings();
+    settings.console.enabled = true;
+    settings.security.auth_failure_limit.failures_per_minute = 3;
+    let app = TestApp::with_settings(settings).await;
+    let browser = Browser::new(&app);
+    let statuses: Vec<u16> = {
+        let mut statuses = Vec::new();
+        for guess in 0..5 {
+            statuses.push(browser.sign_in(&format!("guess-{guess}")).await.status);
+        }
+        statuses
+    };
+    assert_eq!(statuses[..2], [401, 401], "{statuses:?}");
+    assert!(statuses[3..].iter().all(|s| *s == 429), "{statuses:?}");
+    let locked = browser.sign_in(READ_KEY).await;
+    locked.assert_status(429);
+    assert!(locked.header("retry-after").parse::<u64>().unwrap() >= 1);
+    assert!(locked.header("content-type").starts_with("text/html"));
+    assert!(
+        locked.headers.get("set-cookie").is_none(),
+        "even the right key waits"
+    );
+}
