@@ -12,7 +12,6 @@ use super::session::Viewer;
 use super::{ConsoleError, OrPage};
 use crate::config::Permission;
 use crate::http::AppState;
-use crate::http::error::ApiError;
 
 /// As the API's keys, webhooks and audit routes: `admin`, not scoped.
 pub(super) fn require_global_admin(
@@ -34,13 +33,7 @@ pub async fn keys(
     headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
     require_global_admin(&viewer, &state, &headers)?;
-    let keys = state
-        .registry
-        .store()
-        .load_keys()
-        .await
-        .map_err(ApiError::from)
-        .or_page(&headers)?;
+    let keys = state.registry.store().load_keys().await.or_page(&headers)?;
     let now = Utc::now();
     let content = html! {
         h1 { "Managed keys" }
@@ -83,13 +76,7 @@ pub async fn webhooks(
     headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
     require_global_admin(&viewer, &state, &headers)?;
-    let hooks = state
-        .registry
-        .store()
-        .webhooks()
-        .await
-        .map_err(ApiError::from)
-        .or_page(&headers)?;
+    let hooks = state.registry.store().webhooks().await.or_page(&headers)?;
     let content = html! {
         h1 { "Webhooks" }
         p { "Webhooks are added and removed through the API; their delivery log is at "

@@ -55,7 +55,6 @@ pub async fn show(
         .analytics
         .stats(&app_id, &query)
         .await
-        .map_err(ApiError::from)
         .or_page(&headers)?;
     let content = html! {
         h1 { "Adoption of " (app.name) }

@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::layout::{digest, page, scrolling, size, when};
+use super::layout::{digest, page, scrolling, when};
 use super::rollout::{Action, action_path};
 use super::session::Viewer;
 use super::{ConsoleError, OrPage, app_path};
@@ -17,6 +17,7 @@ use crate::config::Permission;
 use crate::domain::catalog::{ReleaseFilter, ReleaseSortField};
 use crate::domain::{Application, Artifact, Release};
 use crate::http::AppState;
+use crate::http::download::labels::{checksum, size};
 use crate::http::error::ApiError;
 use crate::http::extract::valid_app_id;
 
@@ -229,8 +230,7 @@ fn files(app: &Application, release: &Release) -> Markup {
                 li {
                     a href=(file.url) rel="noreferrer" { (file.file_name()) }
                     " " span.kind { (file.kind.as_str()) } ", " (size(file.size))
-                    @if let Some(sha256) = &file.sha256 { ", sha256 " (digest(sha256)) }
-                    @else if let Some(sha512) = &file.sha512 { ", sha512 " (digest(sha512)) }
+                    @if let Some((algorithm, hex)) = checksum(file) { ", " (algorithm) " " (digest(hex)) }
                     ", " span.signature { (signature_status(app, file)) }
                 }
             }

@@ -88,7 +88,6 @@ pub async fn show(
         .store()
         .audit(&query)
         .await
-        .map_err(ApiError::from)
         .or_page(&headers)?;
     let older = (entries.len() == PAGE_SIZE as usize)
         .then(|| entries.last().map(|e| older_page(&filters, e.id)))

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::domain::analytics::{RolloutFunnel, SeriesPoint};
@@ -27,6 +28,18 @@ const PALETTE: [RGBColor; 8] = [
 pub const MAX_LINES: usize = 8;
 
 type Drawn = Result<(), Box<dyn std::error::Error>>;
+type Chart<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+fn draw_legend(chart: &mut Chart<'_>) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", 13).into_font().color(&BLACK))
+        .background_style(WHITE)
+        .border_style(RGBColor(160, 160, 160))
+        .draw()?;
+    Ok(())
+}
 
 /// Each version's share of the day's installs, one line per version (the
 /// `MAX_LINES` with the most installs).
@@ -91,13 +104,7 @@ fn draw_shares(svg: &mut String, points: &[SeriesPoint], versions: &[String]) ->
             });
         chart.draw_series(line.iter().map(|&at| Circle::new(at, 3, color.filled())))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 13).into_font().color(&BLACK))
-        .background_style(WHITE)
-        .border_style(RGBColor(160, 160, 160))
-        .draw()?;
+    draw_legend(&mut chart)?;
     root.present()?;
     Ok(())
 }
@@ -159,13 +166,7 @@ fn draw_funnel(svg: &mut String, funnels: &[RolloutFunnel]) -> Drawn {
             .label(*name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(("sans-serif", 13).into_font().color(&BLACK))
-        .background_style(WHITE)
-        .border_style(RGBColor(160, 160, 160))
-        .draw()?;
+    draw_legend(&mut chart)?;
     root.present()?;
     Ok(())
 }

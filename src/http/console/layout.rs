@@ -100,38 +100,8 @@ pub fn when(at: DateTime<Utc>) -> Markup {
     }
 }
 
-/// A size in bytes, as people read it.
-pub fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 /// The first 12 characters of a digest, the whole of it in the title.
 pub fn digest(hex: &str) -> Markup {
     let short: String = hex.chars().take(12).collect();
     html! { code title=(hex) { (short) "\u{2026}" } }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::size;
-
-    #[test]
-    fn sizes_read_as_people_write_them() {
-        assert_eq!(size(0), "0 B");
-        assert_eq!(size(999), "999 B");
-        assert_eq!(size(1_000), "1.0 KB");
-        assert_eq!(size(123_456_789), "123.5 MB");
-        assert_eq!(size(5_000_000_000_000_000), "5000.0 TB");
-    }
 }

@@ -122,13 +122,14 @@ impl IntoResponse for ConsoleError {
     }
 }
 
-/// `?` on an [`ApiError`] inside a handler that has the request headers.
+/// `?` on an [`ApiError`] (or anything that becomes one, a store error)
+/// inside a handler that has the request headers.
 trait OrPage<T> {
     fn or_page(self, headers: &HeaderMap) -> Result<T, ConsoleError>;
 }
 
-impl<T> OrPage<T> for Result<T, ApiError> {
+impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
     fn or_page(self, headers: &HeaderMap) -> Result<T, ConsoleError> {
-        self.map_err(|e| ConsoleError::new(e, headers))
+        self.map_err(|e| ConsoleError::new(e.into(), headers))
     }
 }

@@ -209,7 +209,6 @@ pub async fn confirm(
         .analytics
         .active_installs(&key.application_id, &track)
         .await
-        .map_err(ApiError::from)
         .or_page(&headers)?;
     let content = confirmation(&viewer, action, &release, &after, affected);
     Ok(page(&viewer, action.title(), content))
@@ -294,7 +293,6 @@ pub async fn apply(
             release.yank_reason = after.yank_reason.clone();
         })
         .await
-        .map_err(ApiError::from)
         .or_page(&headers)?;
     tracing::info!(
         event = "security_audit",

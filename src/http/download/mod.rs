@@ -15,7 +15,7 @@
 //! exist.
 
 mod feed;
-mod labels;
+pub(crate) mod labels;
 mod notes;
 mod page;
 mod visitor;
