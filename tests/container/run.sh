@@ -360,7 +360,7 @@ report_sizes() {
     size=$(docker image inspect -f '{{.Size}}' "$SECURE_TAG")
     # The image is the static binary alone: 18.4 MB with managed keys, the
     # audit log, webhooks, the admin CLI client, `updater publish` (with its
-    # S3 client) and `updater import`; 20.3 MB once analytics, the download
+    # S3 client) and `updater import`; 20.7 MB once analytics, the download
     # page (Markdown and the HTML sanitizer, html5ever) and the console's
     # templates and SVG charts joined. The budget catches a dependency that
     # doubles the binary, not ordinary growth.
