@@ -1,13 +1,15 @@
 //! The applications the viewer's key may see, and one application's
-//! releases by channel with their files, signatures and rollout state.
+//! releases by channel (all platforms, or one) with their files,
+//! signatures and rollout state.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::layout::{digest, page, scrolling, when};
 use super::rollout::{Action, action_path};
@@ -15,7 +17,7 @@ use super::session::Viewer;
 use super::{ConsoleError, OrPage, app_path};
 use crate::config::Permission;
 use crate::domain::catalog::{ReleaseFilter, ReleaseSortField};
-use crate::domain::{Application, Artifact, Release};
+use crate::domain::{Application, Artifact, Release, parse_platform};
 use crate::http::AppState;
 use crate::http::download::labels::{checksum, size};
 use crate::http::error::ApiError;
@@ -87,17 +89,38 @@ pub(super) fn visible_application(
         .or_page(headers)
 }
 
+#[derive(Deserialize)]
+pub struct ReleaseQuery {
+    platform: Option<String>,
+}
+
+/// The platform the page is narrowed to; empty is every platform.
+fn platform_filter(query: &ReleaseQuery) -> Result<Option<&'static str>, ApiError> {
+    match query.platform.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => parse_platform(text)
+            .map(Some)
+            .map_err(|e| ApiError::field("platform", e)),
+    }
+}
+
 pub async fn show(
     viewer: Viewer,
     State(state): State<AppState>,
     Path(app_id): Path<String>,
+    Query(query): Query<ReleaseQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
     let app = visible_application(&viewer, &state, &app_id, &headers)?;
+    let platform = platform_filter(&query).or_page(&headers)?;
+    let filter = ReleaseFilter {
+        platforms: platform.iter().map(|p| p.to_string()).collect(),
+        ..ReleaseFilter::default()
+    };
     let releases = state.registry.read(|c| {
         c.releases(
             &app_id,
-            &ReleaseFilter::default(),
+            &filter,
             ReleaseSortField::Version,
             true,
             0,
@@ -123,6 +146,16 @@ pub async fn show(
             }
         }
         (checks(&app))
+        form.inline method="get" action=(app_path(&app.id)) {
+            label for="platform" { "Platform" }
+            select #platform name="platform" {
+                option value="" selected[platform.is_none()] { "All platforms" }
+                @for name in &app.platforms {
+                    option value=(name) selected[platform == Some(name.as_str())] { (name) }
+                }
+            }
+            button type="submit" { "Show" }
+        }
         @if releases.is_empty() {
             p { "No release has been published yet." }
         }

@@ -215,3 +215,38 @@ async fn the_stylesheet_and_icon_are_served_from_the_binary() {
     icon.assert_status(200);
     assert_eq!(icon.header("content-type"), "image/svg+xml");
 }
+
+#[tokio::test]
+async fn the_release_list_narrows_to_one_platform() {
+    let app = console_app().await;
+    app.seed("desk", &["1.0.0"]).await;
+    let mut windows = release_body("1.0.0");
+    windows["platform"] = json!("windows");
+    windows["download_url"] = json!("https://cdn.example.com/desk-setup.exe");
+    app.publisher()
+        .register("desk", &windows)
+        .await
+        .assert_status(201);
+    let browser = Browser::signed_in(&app, READ_KEY).await;
+
+    let all = browser.get("/console/apps/desk").await;
+    assert!(
+        all.text.contains("release-desk-1.0.0-linux-amd64")
+            && all.text.contains("release-desk-1.0.0-windows-amd64")
+    );
+    let only = browser.get("/console/apps/desk?platform=windows").await;
+    only.assert_status(200);
+    assert!(only.text.contains("release-desk-1.0.0-windows-amd64"));
+    assert!(!only.text.contains("release-desk-1.0.0-linux-amd64"));
+    assert!(
+        only.text.contains(r#"<option value="windows" selected>"#),
+        "{}",
+        only.text
+    );
+    let alias = browser.get("/console/apps/desk?platform=win").await;
+    alias.assert_status(200);
+    assert!(!alias.text.contains("release-desk-1.0.0-linux-amd64"));
+    let unknown = browser.get("/console/apps/desk?platform=amiga").await;
+    unknown.assert_status(422);
+    assert!(unknown.text.contains("unknown platform"));
+}
