@@ -162,11 +162,11 @@ impl ApiKeys {
             .collect()
     }
 
-    /// The principal an `Authorization: Bearer <key>` header names.
+    /// The principal an `Authorization: Bearer <key>` header names, and its handle.
     pub fn authenticate(
         &self,
         authorization: Option<&HeaderValue>,
-    ) -> Result<Principal, AuthFailure> {
+    ) -> Result<(Principal, KeyHandle), AuthFailure> {
         let value = authorization.ok_or(AuthFailure::Missing)?;
         let value = value.to_str().map_err(|_| AuthFailure::Malformed)?;
         let (scheme, token) = value.split_once(' ').ok_or(AuthFailure::Malformed)?;
@@ -177,7 +177,6 @@ impl ApiKeys {
             return Err(AuthFailure::Malformed);
         }
         self.authenticate_token(token)
-            .map(|(principal, _)| principal)
     }
 
     /// The principal a key names, and a handle to look it up again later
@@ -223,15 +222,7 @@ impl ApiKeys {
                 let managed = self.managed.read();
                 let key = managed.get(id)?;
                 let now = Utc::now();
-                (key.status(now) == KeyStatus::Active).then(|| {
-                    self.last_used.lock().insert(key.id.clone(), now);
-                    Principal {
-                        name: key.name.clone(),
-                        key_id: Some(key.id.clone()),
-                        permissions: key.permissions.clone(),
-                        applications: key.applications.clone(),
-                    }
-                })
+                (key.status(now) == KeyStatus::Active).then(|| self.used(key, now))
             }
         }
     }
@@ -257,12 +248,17 @@ impl ApiKeys {
             KeyStatus::Expired => return Err(refused(Refusal::Expired)),
             KeyStatus::Revoked => return Err(refused(Refusal::Revoked)),
         }
+        Ok(self.used(key, now))
+    }
+
+    /// An active managed key's principal, its use noted for `last_used_at`.
+    fn used(&self, key: &ManagedKey, now: DateTime<Utc>) -> Principal {
         self.last_used.lock().insert(key.id.clone(), now);
-        Ok(Principal {
+        Principal {
             name: key.name.clone(),
             key_id: Some(key.id.clone()),
             permissions: key.permissions.clone(),
             applications: key.applications.clone(),
-        })
+        }
     }
 }

@@ -17,4 +17,4 @@ pub use client_ip::ClientIpResolver;
 pub use keys::{ApiKeys, AuthFailure, KeyHandle, Principal, Refusal};
 pub use limits::{AuthLockout, RequestLimiter};
 pub use pepper::{Pepper, random};
-pub use sessions::{NewSession, SessionStore, SignedIn};
+pub use sessions::{SessionStore, SignedIn};

@@ -76,10 +76,6 @@ impl SessionStore {
         }
     }
 
-    pub fn idle_timeout(&self) -> Duration {
-        self.idle_timeout
-    }
-
     /// A new session for the key, always with a fresh id.
     pub fn create(&self, handle: KeyHandle) -> anyhow::Result<NewSession> {
         self.create_at(handle, Instant::now())
@@ -137,12 +133,9 @@ impl SessionStore {
         self.sessions.lock().remove(&digest(id));
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.sessions.lock().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn alive(&self, session: &Session, now: Instant) -> bool {
@@ -180,7 +173,7 @@ mod tests {
         );
         let later = start + Duration::from_secs(59) + minutes(1);
         assert!(store.touch_at(&session.id, later).is_none());
-        assert!(store.is_empty(), "the expired session is dropped");
+        assert_eq!(store.len(), 0, "the expired session is dropped");
     }
 
     #[test]

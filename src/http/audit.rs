@@ -16,7 +16,7 @@ use crate::domain::audit::{AuditEntry, AuditQuery};
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
-const MAX_FILTER_LEN: usize = 200;
+pub(in crate::http) const MAX_FILTER_LEN: usize = 200;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit))
@@ -106,6 +106,36 @@ pub struct AuditResponse {
     next_cursor: Option<i64>,
 }
 
+/// What every reader of the log (this API, the console) may ask: a limit
+/// of 1-1000, filters of at most 200 characters, a positive cursor.
+pub(in crate::http) fn check_query(query: &AuditQuery) -> Result<(), ApiError> {
+    if !(1..=MAX_LIMIT).contains(&query.limit) {
+        return Err(ApiError::field(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    for (name, value) in [
+        ("application", &query.application_id),
+        ("actor", &query.actor),
+        ("action", &query.action),
+    ] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > MAX_FILTER_LEN)
+        {
+            return Err(ApiError::field(
+                name,
+                format!("must be at most {MAX_FILTER_LEN} characters"),
+            ));
+        }
+    }
+    if query.before.is_some_and(|c| c < 1) {
+        return Err(ApiError::field("cursor", "must be a positive entry id"));
+    }
+    Ok(())
+}
+
 /// The audit log, newest first, with cursor pagination.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
     params(AuditParams),
@@ -121,28 +151,6 @@ pub(super) async fn list_audit(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditResponse>, ApiError> {
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::field(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
-    }
-    for (name, value) in [
-        ("application", &params.application),
-        ("actor", &params.actor),
-        ("action", &params.action),
-    ] {
-        if value.as_ref().is_some_and(|v| v.len() > MAX_FILTER_LEN) {
-            return Err(ApiError::field(
-                name,
-                format!("must be at most {MAX_FILTER_LEN} characters"),
-            ));
-        }
-    }
-    if params.cursor.is_some_and(|c| c < 1) {
-        return Err(ApiError::field("cursor", "must be a positive entry id"));
-    }
     let query = AuditQuery {
         application_id: params.application,
         actor: params.actor,
@@ -150,10 +158,11 @@ pub(super) async fn list_audit(
         since: params.since,
         until: params.until,
         before: params.cursor,
-        limit,
+        limit: params.limit.unwrap_or(DEFAULT_LIMIT),
     };
+    check_query(&query)?;
     let entries = state.registry.store().audit(&query).await?;
-    let next_cursor = (entries.len() == limit as usize)
+    let next_cursor = (entries.len() == query.limit as usize)
         .then(|| entries.last().map(|e| e.id))
         .flatten();
     Ok(Json(AuditResponse {

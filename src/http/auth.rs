@@ -70,6 +70,21 @@ impl Caller {
         ))
     }
 
+    /// 403 (logged, counted, audited) unless the key has `needed`.
+    pub(in crate::http) fn check_permission(
+        &self,
+        state: &AppState,
+        needed: Permission,
+    ) -> Result<(), ApiError> {
+        if self.principal.allows(needed) {
+            return Ok(());
+        }
+        self.denied(state, needed.as_str(), None);
+        Err(ApiError::forbidden(
+            "Insufficient permissions for this operation",
+        ))
+    }
+
     /// 403 unless the key is unscoped: managing keys, webhooks and reading
     /// the audit log span every application.
     pub(in crate::http) fn check_unscoped(&self, state: &AppState) -> Result<(), ApiError> {
@@ -115,24 +130,9 @@ fn spawn_audit(state: &AppState, record: AuditRecord) {
 
 /// Checks the bearer key and the needed permission; logs and counts failures.
 pub fn require(parts: &Parts, state: &AppState, needed: Permission) -> Result<Caller, ApiError> {
-    Caller::new(identify(parts, state)?, parts).check_permission(state, needed)
-}
-
-impl Caller {
-    /// 403 (logged, counted, audited) unless the key has `needed`.
-    pub(in crate::http) fn check_permission(
-        self,
-        state: &AppState,
-        needed: Permission,
-    ) -> Result<Self, ApiError> {
-        if self.principal.allows(needed) {
-            return Ok(self);
-        }
-        self.denied(state, needed.as_str(), None);
-        Err(ApiError::forbidden(
-            "Insufficient permissions for this operation",
-        ))
-    }
+    let caller = Caller::new(identify(parts, state)?, parts);
+    caller.check_permission(state, needed)?;
+    Ok(caller)
 }
 
 /// A valid key if one is presented; public endpoints use this to add detail.
@@ -146,6 +146,7 @@ pub fn optional(parts: &Parts, state: &AppState) -> Option<Principal> {
 fn identify(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     let authorization = parts.headers.get(header::AUTHORIZATION);
     authenticate_with(parts, state, |keys| keys.authenticate(authorization))
+        .map(|(principal, _)| principal)
 }
 
 /// A key typed into the console's sign-in form, under the same lock-outs,
@@ -158,21 +159,18 @@ pub fn authenticate_key(
     authenticate_with(parts, state, |keys| keys.authenticate_token(token))
 }
 
-fn authenticate_with<T>(
+fn authenticate_with(
     parts: &Parts,
     state: &AppState,
-    attempt: impl FnOnce(&ApiKeys) -> Result<T, AuthFailure>,
-) -> Result<T, ApiError>
-where
-    T: Authenticated,
-{
+    attempt: impl FnOnce(&ApiKeys) -> Result<(Principal, KeyHandle), AuthFailure>,
+) -> Result<(Principal, KeyHandle), ApiError> {
     let ip = client_ip(parts);
     if let Some(wait) = state.lockout.locked_for(&ip) {
         return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
     }
     let failure = match attempt(&state.keys) {
         Ok(found) => {
-            admit(state, found.principal())?;
+            admit(state, &found.0)?;
             return Ok(found);
         }
         Err(failure) => failure,
@@ -209,23 +207,6 @@ where
         return Err(ApiError::too_many_requests(wait.as_secs().max(1)));
     }
     Err(ApiError::unauthorized(message))
-}
-
-/// What an authentication attempt yields: the principal, perhaps with more.
-trait Authenticated {
-    fn principal(&self) -> &Principal;
-}
-
-impl Authenticated for Principal {
-    fn principal(&self) -> &Principal {
-        self
-    }
-}
-
-impl Authenticated for (Principal, KeyHandle) {
-    fn principal(&self) -> &Principal {
-        &self.0
-    }
 }
 
 /// A managed key that authenticated still answers to its own lock-out and

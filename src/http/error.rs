@@ -179,6 +179,10 @@ impl ApiError {
         self.0.status
     }
 
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
     /// The body this error answers with, for `request_id`: what a publish
     /// job keeps as its `error`.
     pub fn body(&self, request_id: String) -> ErrorBody {

@@ -444,6 +444,23 @@ impl Reply {
         self.body["code"].as_str()
     }
 
+    /// `name=value` of the cookie the response sets (a console session), if any.
+    pub fn set_cookie(&self) -> Option<String> {
+        let set = self.headers.get("set-cookie")?.to_str().ok()?;
+        let pair = set.split(';').next()?.trim();
+        pair.split_once('=')
+            .filter(|(_, value)| !value.is_empty())
+            .map(|_| pair.to_string())
+    }
+
+    /// The CSRF token of the console forms on an HTML page, if it has one.
+    pub fn csrf_token(&self) -> Option<String> {
+        regex::Regex::new(r#"name="csrf" value="([^"]+)""#)
+            .unwrap()
+            .captures(&self.text)
+            .map(|c| c[1].to_string())
+    }
+
     /// A header's value as text; fails when it is missing.
     #[track_caller]
     pub fn header(&self, name: &str) -> &str {

@@ -14,7 +14,7 @@ const CASES: u32 = 160;
 const ACTIONS: &[&str] = &["raise", "pause", "resume", "yank", "restore", "explode", ""];
 const FORM_FIELDS: &[&str] = &["csrf", "percentage", "reason", "key"];
 const FORM_VALUES: &[&str] = &["0", "50", "100", "101", "-1", "ten", "", "crash"];
-const AUDIT_FIELDS: &[&str] = &["application", "actor", "action", "before", "days"];
+const AUDIT_FIELDS: &[&str] = &["application", "actor", "action", "cursor", "days"];
 const AUDIT_VALUES: &[&str] = &[
     "demo",
     "release.",
@@ -49,12 +49,7 @@ fn signed_in() -> Session {
     ));
     let reply = world.send(&login);
     assert_eq!(reply.status, 303, "{}", reply.text);
-    let cookie = reply
-        .header("set-cookie")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = reply.set_cookie().expect("a session cookie");
     let mut apps = Probe::get(
         "/console/apps".into(),
         String::new(),
@@ -63,11 +58,7 @@ fn signed_in() -> Session {
     );
     apps.headers.push(("cookie", cookie.clone()));
     let page = world.send(&apps);
-    let csrf = regex::Regex::new(r#"name="csrf" value="([^"]+)""#)
-        .unwrap()
-        .captures(&page.text)
-        .expect("a CSRF token on the page")[1]
-        .to_string();
+    let csrf = page.csrf_token().expect("a CSRF token on the page");
     Session {
         world,
         cookie,

@@ -7,7 +7,7 @@ use axum::response::Response;
 use chrono::Utc;
 use maud::html;
 
-use super::layout::{page, scrolling, when};
+use super::layout::{columns, page, scrolling, when};
 use super::session::Viewer;
 use super::{ConsoleError, OrPage};
 use crate::config::Permission;
@@ -19,9 +19,8 @@ pub(super) fn require_global_admin(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<(), ConsoleError> {
-    let caller = viewer
-        .caller
-        .clone()
+    let caller = &viewer.caller;
+    caller
         .check_permission(state, Permission::Admin)
         .or_page(headers)?;
     caller.check_unscoped(state).or_page(headers)
@@ -44,10 +43,7 @@ pub async fn keys(
         } @else {
             (scrolling("Managed keys", html! {
                 table {
-                    thead { tr {
-                        th scope="col" { "Name" } th scope="col" { "Id" } th scope="col" { "Permissions" }
-                        th scope="col" { "Applications" } th scope="col" { "Status" } th scope="col" { "Last used" }
-                    } }
+                    (columns(&["Name", "Id", "Permissions", "Applications", "Status", "Last used"]))
                     tbody {
                         @for key in &keys {
                             tr {
@@ -86,10 +82,7 @@ pub async fn webhooks(
         } @else {
             (scrolling("Webhooks", html! {
                 table {
-                    thead { tr {
-                        th scope="col" { "URL" } th scope="col" { "Id" } th scope="col" { "Events" }
-                        th scope="col" { "Application" } th scope="col" { "Created" }
-                    } }
+                    (columns(&["URL", "Id", "Events", "Application", "Created"]))
                     tbody {
                         @for hook in &hooks {
                             tr {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::apps::visible_application;
 use super::charts::{self, MAX_LINES};
-use super::layout::{page, scrolling};
+use super::layout::{columns, page, scrolling};
 use super::session::Viewer;
 use super::{ConsoleError, OrPage, app_path};
 use crate::domain::analytics::{AppStats, StatsBy, StatsQuery};
@@ -106,7 +106,7 @@ fn versions(stats: &AppStats) -> Markup {
                 }
                 (scrolling("Versions in use", html! {
                     table {
-                        thead { tr { th scope="col" { "Version" } th scope="col" { "Installs" } th scope="col" { "Share" } th scope="col" { "Checks" } } }
+                        (columns(&["Version", "Installs", "Share", "Checks"]))
                         tbody {
                             @for group in &stats.groups {
                                 tr {
@@ -137,10 +137,7 @@ fn funnels(stats: &AppStats) -> Markup {
                     charts::funnel(&stats.funnels)))
                 (scrolling("Rollout funnel", html! {
                     table {
-                        thead { tr {
-                            th scope="col" { "Release" } th scope="col" { "Channel" } th scope="col" { "Rollout" }
-                            th scope="col" { "Eligible" } th scope="col" { "Offered" } th scope="col" { "Running" }
-                        } }
+                        (columns(&["Release", "Channel", "Rollout", "Eligible", "Offered", "Running"]))
                         tbody {
                             @for f in &stats.funnels {
                                 tr {

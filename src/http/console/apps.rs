@@ -11,7 +11,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{digest, page, scrolling, when};
+use super::layout::{columns, digest, page, scrolling, when};
 use super::rollout::{Action, action_path};
 use super::session::Viewer;
 use super::{ConsoleError, OrPage, app_path};
@@ -30,30 +30,33 @@ const APPLICATIONS_SHOWN: usize = 1000;
 
 pub async fn list(viewer: Viewer, State(state): State<AppState>) -> Response {
     let principal = &viewer.caller.principal;
-    let (apps, counts) = state.registry.read(|catalog| {
+    let (apps, total) = state.registry.read(|catalog| {
         let page = catalog.applications_matching(
             |id| principal.allows_application(id),
             0,
             APPLICATIONS_SHOWN,
         );
-        let counts: Vec<usize> = page
+        let apps: Vec<(Application, usize)> = page
             .items
-            .iter()
-            .map(|app| catalog.release_count(&app.id))
+            .into_iter()
+            .map(|app| {
+                let count = catalog.release_count(&app.id);
+                (app, count)
+            })
             .collect();
-        (page, counts)
+        (apps, page.total)
     });
     let content = html! {
         h1 { "Applications" }
-        @if apps.items.is_empty() {
+        @if apps.is_empty() {
             p { "This key may see no application yet." }
         } @else {
             (scrolling("Applications", html! {
                 table {
-                    caption { (apps.total) " application" @if apps.total != 1 { "s" } }
-                    thead { tr { th scope="col" { "Name" } th scope="col" { "Id" } th scope="col" { "Platforms" } th scope="col" { "Releases" } } }
+                    caption { (total) " application" @if total != 1 { "s" } }
+                    (columns(&["Name", "Id", "Platforms", "Releases"]))
                     tbody {
-                        @for (app, count) in apps.items.iter().zip(&counts) {
+                        @for (app, count) in &apps {
                             tr {
                                 th scope="row" { a href=(app_path(&app.id)) { (app.name) } }
                                 td { code { (app.id) } }
@@ -222,20 +225,15 @@ fn release_table(
     releases: &[&Arc<Release>],
     may_change: bool,
 ) -> Markup {
+    let mut headings = vec!["Version", "Target", "Released", "Files", "Rollout"];
+    if may_change {
+        headings.push("Change");
+    }
     scrolling(
         &format!("Releases in channel {channel}"),
         html! {
             table.releases {
-                thead {
-                    tr {
-                        th scope="col" { "Version" }
-                        th scope="col" { "Target" }
-                        th scope="col" { "Released" }
-                        th scope="col" { "Files" }
-                        th scope="col" { "Rollout" }
-                        @if may_change { th scope="col" { "Change" } }
-                    }
-                }
+                (columns(&headings))
                 tbody {
                     @for release in releases {
                         tr id={ "release-" (release.id()) } {

@@ -8,16 +8,17 @@ use maud::html;
 use serde::Deserialize;
 
 use super::admin::require_global_admin;
-use super::layout::{page, scrolling, when};
+use super::layout::{columns, page, scrolling, when};
 use super::session::Viewer;
 use super::{ConsoleError, OrPage};
 use crate::domain::audit::AuditQuery;
 use crate::http::AppState;
+use crate::http::audit::{MAX_FILTER_LEN, check_query};
 use crate::http::error::ApiError;
 
 const PAGE_SIZE: u32 = 50;
-const MAX_FILTER_LEN: usize = 200;
 
+/// The filter form's fields; an empty field filters nothing.
 #[derive(Deserialize, Default)]
 pub struct AuditFilters {
     #[serde(default)]
@@ -26,52 +27,52 @@ pub struct AuditFilters {
     actor: String,
     #[serde(default)]
     action: String,
-    before: Option<String>,
+    cursor: Option<String>,
 }
 
-fn filter(value: &str, field: &str) -> Result<Option<String>, ApiError> {
-    let value = value.trim();
-    if value.chars().count() > MAX_FILTER_LEN {
-        return Err(ApiError::field(
-            field,
-            format!("must be at most {MAX_FILTER_LEN} characters"),
-        ));
+impl AuditFilters {
+    fn given(&self) -> [(&'static str, Option<&str>); 3] {
+        fn given(value: &str) -> Option<&str> {
+            Some(value.trim()).filter(|v| !v.is_empty())
+        }
+        [
+            ("application", given(&self.application)),
+            ("actor", given(&self.actor)),
+            ("action", given(&self.action)),
+        ]
     }
-    Ok(Some(value.to_string()).filter(|v| !v.is_empty()))
 }
 
+/// The query the form asks for, under the API's rules ([`check_query`]).
 fn audit_query(filters: &AuditFilters) -> Result<AuditQuery, ApiError> {
-    let before = match filters.before.as_deref().map(str::trim) {
+    let before = match filters.cursor.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(text) => Some(
             text.parse::<i64>()
-                .ok()
-                .filter(|id| *id > 0)
-                .ok_or_else(|| ApiError::field("before", "must be a positive entry id"))?,
+                .map_err(|_| ApiError::field("cursor", "must be a positive entry id"))?,
         ),
     };
-    Ok(AuditQuery {
-        application_id: filter(&filters.application, "application")?,
-        actor: filter(&filters.actor, "actor")?,
-        action: filter(&filters.action, "action")?,
+    let [application, actor, action] = filters.given().map(|(_, v)| v.map(str::to_string));
+    let query = AuditQuery {
+        application_id: application,
+        actor,
+        action,
         before,
         limit: PAGE_SIZE,
         ..AuditQuery::default()
-    })
+    };
+    check_query(&query)?;
+    Ok(query)
 }
 
-fn older_page(filters: &AuditFilters, before: i64) -> String {
+fn older_page(filters: &AuditFilters, cursor: i64) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in [
-        ("application", &filters.application),
-        ("actor", &filters.actor),
-        ("action", &filters.action),
-    ] {
-        if !value.trim().is_empty() {
-            query.append_pair(name, value.trim());
+    for (name, value) in filters.given() {
+        if let Some(value) = value {
+            query.append_pair(name, value);
         }
     }
-    query.append_pair("before", &before.to_string());
+    query.append_pair("cursor", &cursor.to_string());
     format!("/console/audit?{}", query.finish())
 }
 
@@ -105,10 +106,7 @@ pub async fn show(
         } @else {
             (scrolling("Audit entries", html! {
                 table.audit {
-                    thead { tr {
-                        th scope="col" { "When" } th scope="col" { "Action" } th scope="col" { "Actor" }
-                        th scope="col" { "Application" } th scope="col" { "Target" } th scope="col" { "Changes" }
-                    } }
+                    (columns(&["When", "Action", "Actor", "Application", "Target", "Changes"]))
                     tbody {
                         @for entry in &entries {
                             tr {

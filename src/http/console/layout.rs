@@ -86,6 +86,13 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
     )
 }
 
+/// A table's header row, one column heading per name.
+pub fn columns(names: &[&str]) -> Markup {
+    html! {
+        thead { tr { @for name in names { th scope="col" { (name) } } } }
+    }
+}
+
 /// A table that scrolls sideways inside its own focusable region on a
 /// narrow screen, instead of widening the page.
 pub fn scrolling(label: &str, table: Markup) -> Markup {

@@ -76,7 +76,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> Respons
 
 async fn signed_in(state: &AppState, request: Request) -> Result<Response, ConsoleError> {
     let (parts, form): (_, LoginForm) = read_form(request).await?;
-    let headers = parts.headers.clone();
+    let headers = &parts.headers;
     if form.key.trim().is_empty() {
         return Ok(login_page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -86,24 +86,22 @@ async fn signed_in(state: &AppState, request: Request) -> Result<Response, Conso
     let (principal, handle) = match authenticate_key(&parts, state, &form.key) {
         Ok(found) => found,
         Err(error) if error.status() == StatusCode::UNAUTHORIZED => {
-            return Ok(login_page(
-                StatusCode::UNAUTHORIZED,
-                Some(&error.body(String::new()).message),
-            ));
+            return Ok(login_page(StatusCode::UNAUTHORIZED, Some(error.message())));
         }
-        Err(error) => return Err(ConsoleError::new(error, &headers)),
+        Err(error) => return Err(ConsoleError::new(error, headers)),
     };
-    let caller = Caller::new(principal, &parts)
+    let caller = Caller::new(principal, &parts);
+    caller
         .check_permission(state, Permission::Read)
-        .or_page(&headers)?;
-    if let Some(planted) = session_id(&headers, state) {
+        .or_page(headers)?;
+    if let Some(planted) = session_id(headers, state) {
         state.console_sessions.end(&planted);
     }
     let session = state
         .console_sessions
         .create(handle)
         .map_err(ApiError::internal)
-        .or_page(&headers)?;
+        .or_page(headers)?;
     audit(state, &caller, "console.signed_in").await;
     tracing::info!(event = "security_audit", action = "console_signed_in", key_name = %caller.name());
     let mut response = Redirect::to(HOME).into_response();

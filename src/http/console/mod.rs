@@ -26,7 +26,7 @@ mod rollout;
 mod session;
 
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
@@ -99,26 +99,18 @@ impl ConsoleError {
 }
 
 impl IntoResponse for ConsoleError {
+    /// The API's answer (its status and headers, `Retry-After` among them)
+    /// with the page as its body.
     fn into_response(self) -> Response {
         if !self.html {
             return self.error.into_response();
         }
-        let status = self.error.status();
-        let body = self.error.body(crate::http::error::current_request_id());
-        let mut response = layout::error_page(status, &body.message);
-        *response.status_mut() = status;
-        if status == StatusCode::TOO_MANY_REQUESTS
-            && let Some(wait) = self
-                .error
-                .into_response()
-                .headers()
-                .get(header::RETRY_AFTER)
-        {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, wait.clone());
-        }
-        response
+        let page = layout::error_page(self.error.status(), self.error.message());
+        let (mut parts, _) = self.error.into_response().into_parts();
+        let (page_parts, body) = page.into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.extend(page_parts.headers);
+        Response::from_parts(parts, body)
     }
 }
 

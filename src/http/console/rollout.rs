@@ -20,9 +20,9 @@ use super::layout::page;
 use super::session::{SessionForm, Viewer, WithCsrf};
 use super::{ConsoleError, OrPage, app_path, encode};
 use crate::config::Permission;
+use crate::domain::Release;
 use crate::domain::analytics::{TrackFilter, VersionFilter};
 use crate::domain::validate::check_text;
-use crate::domain::{Release, ReleaseKey};
 use crate::http::AppState;
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
@@ -100,7 +100,7 @@ fn target(
     state: &AppState,
     Path((app_id, version, platform, arch, action)): ActionPath,
     headers: &HeaderMap,
-) -> Result<(Action, ReleaseKey, Release), ConsoleError> {
+) -> Result<(Action, Release), ConsoleError> {
     let action = Action::parse(&action)
         .ok_or_else(|| ApiError::not_found("no such rollout action"))
         .or_page(headers)?;
@@ -108,7 +108,6 @@ fn target(
     caller
         .check_application(state, &key.application_id)
         .or_page(headers)?;
-    let caller = caller.clone();
     caller
         .check_permission(state, Permission::Rollout)
         .or_page(headers)?;
@@ -128,7 +127,7 @@ fn target(
         }))
         .or_page(headers);
     }
-    Ok((action, key, Release::clone(&release)))
+    Ok((action, Release::clone(&release)))
 }
 
 fn parse_percentage(text: Option<&str>) -> Result<u8, ApiError> {
@@ -197,8 +196,9 @@ pub async fn confirm(
     Query(query): Query<ReviewQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ConsoleError> {
-    let (action, key, release) = target(&viewer.caller, &state, path, &headers)?;
+    let (action, release) = target(&viewer.caller, &state, path, &headers)?;
     let after = changed(action, &release, query.percentage.as_deref(), None).or_page(&headers)?;
+    let key = &release.key;
     let track = TrackFilter {
         platform: key.platform.clone(),
         architecture: key.architecture.clone(),
@@ -277,7 +277,8 @@ pub async fn apply(
         form,
     }: SessionForm<ChangeForm>,
 ) -> Result<Response, ConsoleError> {
-    let (action, key, release) = target(&viewer.caller, &state, path, &headers)?;
+    let (action, release) = target(&viewer.caller, &state, path, &headers)?;
+    let key = &release.key;
     let after = changed(
         action,
         &release,
@@ -287,7 +288,7 @@ pub async fn apply(
     .or_page(&headers)?;
     let updated = state
         .registry
-        .update_release(&viewer.caller.origin, &key, |release| {
+        .update_release(&viewer.caller.origin, key, |release| {
             release.rollout = after.rollout;
             release.yanked = after.yanked;
             release.yank_reason = after.yank_reason.clone();

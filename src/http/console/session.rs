@@ -28,36 +28,31 @@ fn secure(state: &AppState) -> bool {
     state.settings.server.tls.enabled() || state.settings.console.secure_cookie
 }
 
-fn cookie_name(state: &AppState) -> &'static str {
+/// The cookie's name and attributes: `__Host-`, `Secure` and `Path=/` with TLS.
+fn cookie_form(state: &AppState) -> (&'static str, &'static str) {
     if secure(state) {
-        SECURE_COOKIE
+        (SECURE_COOKIE, "Path=/; HttpOnly; Secure; SameSite=Strict")
     } else {
-        PLAIN_COOKIE
+        (PLAIN_COOKIE, "Path=/console; HttpOnly; SameSite=Strict")
     }
 }
 
 /// The `Set-Cookie` value that starts a session.
 pub(super) fn session_cookie(state: &AppState, id: &str) -> HeaderValue {
-    let value = if secure(state) {
-        format!("{SECURE_COOKIE}={id}; Path=/; HttpOnly; Secure; SameSite=Strict")
-    } else {
-        format!("{PLAIN_COOKIE}={id}; Path=/console; HttpOnly; SameSite=Strict")
-    };
-    HeaderValue::from_str(&value).expect("a session id is base64url")
+    let (name, attributes) = cookie_form(state);
+    HeaderValue::from_str(&format!("{name}={id}; {attributes}")).expect("a session id is base64url")
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub(super) fn cleared_cookie(state: &AppState) -> HeaderValue {
-    HeaderValue::from_static(if secure(state) {
-        "__Host-updater_console=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"
-    } else {
-        "updater_console=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0"
-    })
+    let (name, attributes) = cookie_form(state);
+    HeaderValue::from_str(&format!("{name}=; {attributes}; Max-Age=0"))
+        .expect("the cookie's name and attributes are ASCII")
 }
 
 /// The session id the request's cookie carries, if any.
 pub(super) fn session_id(headers: &HeaderMap, state: &AppState) -> Option<String> {
-    let name = cookie_name(state);
+    let (name, _) = cookie_form(state);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -160,8 +155,8 @@ pub(super) async fn read_form<T: DeserializeOwned>(
     request: Request,
 ) -> Result<(Parts, T), ConsoleError> {
     let (parts, body) = request.into_parts();
-    let headers = parts.headers.clone();
-    check_same_origin(&headers).or_page(&headers)?;
+    let headers = &parts.headers;
+    check_same_origin(headers).or_page(headers)?;
     let form_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -170,7 +165,7 @@ pub(super) async fn read_form<T: DeserializeOwned>(
         return Err(ApiError::bad_request(
             "send the form as application/x-www-form-urlencoded",
         ))
-        .or_page(&headers);
+        .or_page(headers);
     }
     // Read up to the limit only: a larger body is refused before it is all sent.
     let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
@@ -180,10 +175,10 @@ pub(super) async fn read_form<T: DeserializeOwned>(
                 "the form could not be read or is larger than {MAX_FORM_BYTES} bytes"
             ))
         })
-        .or_page(&headers)?;
+        .or_page(headers)?;
     let form = serde_urlencoded::from_bytes(&bytes)
         .map_err(|e| ApiError::bad_request(format!("the form is not valid: {e}")))
-        .or_page(&headers)?;
+        .or_page(headers)?;
     Ok((parts, form))
 }
 

@@ -10,7 +10,6 @@ mod sessions;
 
 use axum::body::Body;
 use axum::http::Request;
-use regex::Regex;
 
 use crate::common::{Reply, TestApp, test_settings};
 
@@ -39,7 +38,7 @@ impl<'a> Browser<'a> {
         let reply = browser.sign_in(key).await;
         reply.assert_status(303);
         assert_eq!(reply.header("location"), "/console/apps");
-        browser.cookie = Some(session_cookie(&reply).expect("a session cookie"));
+        browser.cookie = Some(reply.set_cookie().expect("a session cookie"));
         browser
     }
 
@@ -95,22 +94,6 @@ impl<'a> Browser<'a> {
     pub async fn csrf(&self, path: &str) -> String {
         let page = self.get(path).await;
         page.assert_status(200);
-        csrf_token(&page.text).expect("the page has a form with a token")
+        page.csrf_token().expect("the page has a form with a token")
     }
-}
-
-/// `name=value` of the session cookie a response sets.
-pub fn session_cookie(reply: &Reply) -> Option<String> {
-    let set = reply.headers.get("set-cookie")?.to_str().ok()?;
-    let pair = set.split(';').next()?.trim();
-    pair.split_once('=')
-        .filter(|(_, value)| !value.is_empty())
-        .map(|_| pair.to_string())
-}
-
-pub fn csrf_token(html: &str) -> Option<String> {
-    Regex::new(r#"name="csrf" value="([^"]+)""#)
-        .unwrap()
-        .captures(html)
-        .map(|c| c[1].to_string())
 }

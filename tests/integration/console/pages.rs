@@ -144,7 +144,7 @@ async fn the_audit_log_filters_and_pages() {
     assert!(!desk.text.contains("<code>other</code>"), "{}", desk.text);
     assert!(!desk.text.contains("console.signed_in"));
     browser
-        .get("/console/audit?before=-3")
+        .get("/console/audit?cursor=-3")
         .await
         .assert_status(422);
     let long = format!("/console/audit?actor={}", "a".repeat(300));

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Browser, console_app, csrf_token};
+use super::{Browser, console_app};
 use crate::common::fixtures::release_body;
 use crate::common::{ADMIN_KEY, READ_KEY, TestApp};
 
@@ -71,7 +71,7 @@ async fn raising_a_rollout_is_confirmed_with_the_installs_it_reaches_then_audite
         "a review changes nothing"
     );
 
-    let csrf = csrf_token(&review.text).unwrap();
+    let csrf = review.csrf_token().unwrap();
     let reply = browser
         .post(
             &format!("{TARGET}/raise"),
@@ -169,7 +169,7 @@ async fn a_key_without_rollout_sees_no_controls_and_cannot_post_them() {
         .get(&format!("{TARGET}/pause"))
         .await
         .assert_status(403);
-    let csrf = csrf_token(&page.text).unwrap();
+    let csrf = page.csrf_token().unwrap();
     reader
         .post(&format!("{TARGET}/pause"), &[("csrf", &csrf)])
         .await

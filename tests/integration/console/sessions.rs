@@ -3,7 +3,8 @@
 
 use serde_json::json;
 
-use super::{Browser, console_app, session_cookie};
+use super::{Browser, console_app};
+use crate::common::sut::Settings;
 use crate::common::{ADMIN_KEY, READ_KEY, TestApp, test_settings};
 
 #[tokio::test]
@@ -33,21 +34,28 @@ async fn signing_in_sets_a_strict_http_only_cookie_and_never_echoes_the_key() {
 }
 
 #[tokio::test]
-async fn behind_a_tls_proxy_the_cookie_is_secure_and_host_only() {
-    let mut settings = test_settings();
-    settings.console.enabled = true;
-    settings.console.secure_cookie = true;
-    let app = TestApp::with_settings(settings).await;
-    let reply = Browser::new(&app).sign_in(READ_KEY).await;
-    reply.assert_status(303);
-    let set = reply.header("set-cookie");
-    assert!(set.starts_with("__Host-updater_console="), "{set}");
-    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
-        assert!(set.contains(attribute), "{attribute} in {set}");
+async fn with_tls_or_behind_a_tls_proxy_the_cookie_is_secure_and_host_only() {
+    let served_tls = |settings: &mut Settings| {
+        settings.server.tls.cert_file = "cert.pem".into();
+        settings.server.tls.key_file = "key.pem".into();
+    };
+    let behind_proxy = |settings: &mut Settings| settings.console.secure_cookie = true;
+    for secure in [&served_tls as &dyn Fn(&mut Settings), &behind_proxy] {
+        let mut settings = test_settings();
+        settings.console.enabled = true;
+        secure(&mut settings);
+        let app = TestApp::with_settings(settings).await;
+        let reply = Browser::new(&app).sign_in(READ_KEY).await;
+        reply.assert_status(303);
+        let set = reply.header("set-cookie");
+        assert!(set.starts_with("__Host-updater_console="), "{set}");
+        for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(set.contains(attribute), "{attribute} in {set}");
+        }
+        let mut browser = Browser::new(&app);
+        browser.cookie = reply.set_cookie();
+        browser.get("/console/apps").await.assert_status(200);
     }
-    let mut browser = Browser::new(&app);
-    browser.cookie = session_cookie(&reply);
-    browser.get("/console/apps").await.assert_status(200);
 }
 
 #[tokio::test]
@@ -102,7 +110,7 @@ async fn signing_in_always_starts_a_new_session_and_ends_the_one_presented() {
     // The same browser (or one an attacker planted the cookie in) signs in again.
     let reply = first.sign_in(ADMIN_KEY).await;
     reply.assert_status(303);
-    let fresh = session_cookie(&reply).unwrap();
+    let fresh = reply.set_cookie().unwrap();
     assert_ne!(
         Some(&fresh),
         first.cookie.as_ref(),
