@@ -79,8 +79,13 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     pub max_header_bytes: usize,
     pub max_connections: usize,
+    /// Time from accept to a complete request head, whatever the protocol.
     #[serde(with = "humantime_serde")]
     pub header_read_timeout: Duration,
+    /// Time a kept-alive connection may stay open with no request in flight.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    pub http2_max_concurrent_streams: u32,
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
     /// Time between readiness turning 503 and the listener closing on shutdown.
@@ -103,6 +108,8 @@ impl Default for ServerSettings {
             max_header_bytes: 64 * 1024,
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(90),
+            http2_max_concurrent_streams: 100,
             request_timeout: Duration::from_secs(30),
             drain_delay: Duration::ZERO,
             shutdown_timeout: Duration::from_secs(20),

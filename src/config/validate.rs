@@ -28,8 +28,12 @@ pub fn validate(settings: &Settings, warnings: &mut Vec<String>) -> Vec<String> 
     if server.max_connections == 0 {
         errors.push("`server.max_connections` must be at least 1".into());
     }
+    if !(1..=1000).contains(&server.http2_max_concurrent_streams) {
+        errors.push("`server.http2_max_concurrent_streams` must be between 1 and 1000".into());
+    }
     for (key, value) in [
         ("server.header_read_timeout", server.header_read_timeout),
+        ("server.idle_timeout", server.idle_timeout),
         ("server.request_timeout", server.request_timeout),
         ("server.shutdown_timeout", server.shutdown_timeout),
     ] {

@@ -9,6 +9,7 @@ mod analytics;
 mod cli_keys;
 mod durability;
 mod http;
+mod idle_connections;
 mod import_feed;
 mod import_go;
 mod lifecycle;

@@ -1,7 +1,11 @@
 //! The accept loop, written on hyper-util rather than `axum::serve` because
 //! axum 0.8 has no header-read timeout (slowloris), no connection limit and
-//! no TLS; hyper-util's graceful shutdown gives the drain.
+//! no TLS; hyper-util's graceful shutdown gives the drain. [`activity`]
+//! adds the deadlines hyper lacks.
 
+mod activity;
+
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,11 +28,19 @@ use tower::ServiceExt;
 
 use crate::config::{ServerSettings, TlsSettings};
 
+use activity::{Activity, TrackedBody};
+
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// HTTP/2 keep-alive: a peer that stops answering pings while it holds
+/// streams open is dropped after interval + timeout.
+const HTTP2_PING_INTERVAL: Duration = Duration::from_secs(20);
+const HTTP2_PING_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct ServeOptions {
     pub tls: Option<TlsAcceptor>,
     pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub http2_max_concurrent_streams: u32,
     pub max_header_bytes: usize,
     pub max_connections: usize,
     pub shutdown_timeout: Duration,
@@ -39,6 +51,8 @@ impl ServeOptions {
         Self {
             tls,
             header_read_timeout: server.header_read_timeout,
+            idle_timeout: server.idle_timeout,
+            http2_max_concurrent_streams: server.http2_max_concurrent_streams,
             max_header_bytes: server.max_header_bytes,
             max_connections: server.max_connections,
             shutdown_timeout: server.shutdown_timeout,
@@ -84,6 +98,9 @@ pub async fn serve(
     builder
         .http2()
         .timer(TokioTimer::new())
+        .max_concurrent_streams(options.http2_max_concurrent_streams)
+        .keep_alive_interval(Some(HTTP2_PING_INTERVAL))
+        .keep_alive_timeout(HTTP2_PING_TIMEOUT)
         .max_header_list_size(u32::try_from(options.max_header_bytes).unwrap_or(u32::MAX));
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
@@ -156,32 +173,49 @@ fn spawn_connection(
     options: &ServeOptions,
 ) {
     let _ = stream.set_nodelay(true);
-    let service = router
-        .clone()
-        .map_request(move |mut request: axum::http::Request<Incoming>| {
+    let activity = Arc::new(Activity::new(
+        options.header_read_timeout,
+        options.idle_timeout,
+    ));
+    let service = {
+        let activity = Arc::clone(&activity);
+        let router = router.clone();
+        tower::service_fn(move |mut request: axum::http::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
-            request
-        });
+            let in_flight = activity.request_started();
+            let response = router.clone().oneshot(request);
+            async move {
+                let response = response.await?;
+                Ok::<_, Infallible>(response.map(|body| TrackedBody::wrap(body, in_flight)))
+            }
+        })
+    };
     let service = TowerToHyperService::new(service);
     let builder = Arc::clone(builder);
     let watcher = graceful.watcher();
     let tls = options.tls.clone();
     tokio::spawn(async move {
         let _permit = permit;
-        match tls {
-            None => {
-                let connection =
-                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                log_connection_end(watcher.watch(connection.into_owned()).await, peer);
+        let serve = async {
+            match tls {
+                None => {
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    log_connection_end(watcher.watch(connection.into_owned()).await, peer);
+                }
+                Some(acceptor) => {
+                    let Some(tls_stream) = tls_handshake(&acceptor, stream, peer).await else {
+                        return;
+                    };
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
+                    log_connection_end(watcher.watch(connection.into_owned()).await, peer);
+                }
             }
-            Some(acceptor) => {
-                let Some(tls_stream) = tls_handshake(&acceptor, stream, peer).await else {
-                    return;
-                };
-                let connection =
-                    builder.serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
-                log_connection_end(watcher.watch(connection.into_owned()).await, peer);
-            }
+        };
+        tokio::select! {
+            () = serve => {}
+            () = activity.expired() => tracing::debug!(%peer, "closed a connection with no request in flight"),
         }
     });
 }
