@@ -39,6 +39,9 @@ mod tests {
         assert_eq!(parse_host("0.0.0.0"), Ok(Ipv4Addr::UNSPECIFIED.into()));
         let error = parse_host("updates.example.com").unwrap_err();
         assert!(error.contains("`updates.example.com`"), "{error}");
-        assert!(error.contains("127.0.0.1") && error.contains("0.0.0.0"), "{error}");
+        assert!(
+            error.contains("127.0.0.1") && error.contains("0.0.0.0"),
+            "{error}"
+        );
     }
 }

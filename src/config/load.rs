@@ -373,7 +373,10 @@ fn interpolate_tree(
             map.into_iter()
                 .map(|(k, v)| {
                     let child = join(path, &k);
-                    (k, interpolate_tree(v, &child, env, label, errors, warnings, unreadable))
+                    (
+                        k,
+                        interpolate_tree(v, &child, env, label, errors, warnings, unreadable),
+                    )
                 })
                 .collect(),
         ),

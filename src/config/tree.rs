@@ -151,13 +151,13 @@ pub(super) fn conform(
                 return schema.clone();
             }
             match value {
-            Value::String(s) => Value::String(s),
-            Value::Number(n) => Value::String(n.to_string()),
-            Value::Bool(b) => Value::String(b.to_string()),
-            other => {
-                wrong(errors, "a string", &other);
-                schema.clone()
-            }
+                Value::String(s) => Value::String(s),
+                Value::Number(n) => Value::String(n.to_string()),
+                Value::Bool(b) => Value::String(b.to_string()),
+                other => {
+                    wrong(errors, "a string", &other);
+                    schema.clone()
+                }
             }
         }
         Value::Null => value,
@@ -175,7 +175,7 @@ fn unitless_duration(default: &str, value: &Value) -> Option<String> {
     };
     let duration = !default.is_empty() && humantime::parse_duration(default).is_ok();
     let bare = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
-    (duration && bare && number.trim_start_matches('0') != "").then_some(number)
+    (duration && bare && !number.trim_start_matches('0').is_empty()).then_some(number)
 }
 
 pub(super) fn describe(value: &Value, reveal_strings: bool) -> String {
@@ -345,7 +345,9 @@ fn room_for(
                 other
                     .to_ascii_uppercase()
                     .strip_prefix(&element)
-                    .is_some_and(|rest| rest.is_empty() || rest == "_FILE" || rest.starts_with("__"))
+                    .is_some_and(|rest| {
+                        rest.is_empty() || rest == "_FILE" || rest.starts_with("__")
+                    })
             })
         };
         if (growth.len..index).all(set) {
@@ -357,7 +359,10 @@ fn room_for(
         let fields = match list_item_schema(&list) {
             Value::Object(fields) => {
                 let names: Vec<String> = fields.keys().map(|f| f.to_ascii_uppercase()).collect();
-                format!("{list_variable}__{len}__<FIELD> (FIELD one of {})", names.join(", "))
+                format!(
+                    "{list_variable}__{len}__<FIELD> (FIELD one of {})",
+                    names.join(", ")
+                )
             }
             _ => format!("{list_variable}__{len}"),
         };

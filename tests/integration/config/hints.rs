@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use super::{ONE_KEY, assert_error, load_err, load_ok, options, path_str, text, updater, write_yaml};
+use super::{
+    ONE_KEY, assert_error, load_err, load_ok, options, path_str, text, updater, write_yaml,
+};
 
 #[test]
 fn localhost_is_127_0_0_1_in_the_file_and_the_environment() {
@@ -16,7 +18,11 @@ fn localhost_is_127_0_0_1_in_the_file_and_the_environment() {
     assert_eq!(loaded.settings.server.host.to_string(), "127.0.0.1");
 
     let path = write_yaml(dir.path(), ONE_KEY);
-    let loaded = load_ok(&options(&path, None, &[("UPDATER_SERVER__HOST", "localhost")]));
+    let loaded = load_ok(&options(
+        &path,
+        None,
+        &[("UPDATER_SERVER__HOST", "localhost")],
+    ));
     assert_eq!(loaded.settings.server.host.to_string(), "127.0.0.1");
 }
 
@@ -51,9 +57,16 @@ fn config_check_prints_localhost_as_the_address_it_binds() {
         dir.path(),
         &format!("{ONE_KEY}  server:\n    host: localhost\n"),
     );
-    let output = updater(dir.path(), &["config", "check", "--config", path_str(&path)]);
+    let output = updater(
+        dir.path(),
+        &["config", "check", "--config", path_str(&path)],
+    );
     let stdout = text(&output.stdout);
-    assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        text(&output.stderr)
+    );
     let printed: serde_json::Value = serde_norway::from_str(&stdout).unwrap();
     assert_eq!(printed["server"]["host"], "127.0.0.1");
 }
@@ -73,11 +86,19 @@ fn a_duration_without_a_unit_names_the_variable_and_suggests_seconds() {
     assert_eq!(errors.len(), 2, "{errors:#?}");
     assert_error(
         &errors,
-        &["UPDATER_SERVER__REQUEST_TIMEOUT", "server.request_timeout", "`30s`"],
+        &[
+            "UPDATER_SERVER__REQUEST_TIMEOUT",
+            "server.request_timeout",
+            "`30s`",
+        ],
     );
     assert_error(
         &errors,
-        &["UPDATER_CONSOLE__IDLE_TIMEOUT", "console.idle_timeout", "`45s`"],
+        &[
+            "UPDATER_CONSOLE__IDLE_TIMEOUT",
+            "console.idle_timeout",
+            "`45s`",
+        ],
     );
 }
 

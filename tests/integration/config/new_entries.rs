@@ -20,7 +20,10 @@ fn the_index_after_the_last_entry_appends_one() {
         &[
             ("UPDATER_SECURITY__API_KEYS__1__NAME", "ci"),
             ("UPDATER_SECURITY__API_KEYS__1__KEY", CI_KEY),
-            ("UPDATER_SECURITY__API_KEYS__1__PERMISSIONS", "publish,rollout"),
+            (
+                "UPDATER_SECURITY__API_KEYS__1__PERMISSIONS",
+                "publish,rollout",
+            ),
         ],
     ));
     let keys = &loaded.settings.security.api_keys;

@@ -235,6 +235,10 @@ fn missing_file_behind_a_reference_is_the_only_error_for_its_key() {
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_error(
         &errors,
-        &["storage.postgres.url", "DATABASE_URL_FILE", path_str(&missing)],
+        &[
+            "storage.postgres.url",
+            "DATABASE_URL_FILE",
+            path_str(&missing),
+        ],
     );
 }
