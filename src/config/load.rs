@@ -2,6 +2,7 @@
 //! `UPDATER_*` environment < command line, then type checks and validation.
 //! Every error found is collected, so one run lists them all.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -82,8 +83,12 @@ enum Scope {
 }
 
 pub fn load(options: &LoadOptions) -> Result<Loaded, ConfigError> {
-    let (mut loaded, mut errors) = build(options, Scope::All)?;
-    errors.extend(validate::validate(&loaded.settings, &mut loaded.warnings));
+    let (mut loaded, mut errors, unreadable) = build(options, Scope::All)?;
+    errors.extend(validate::validate(
+        &loaded.settings,
+        &unreadable,
+        &mut loaded.warnings,
+    ));
     if errors.is_empty() {
         Ok(loaded)
     } else {
@@ -94,16 +99,26 @@ pub fn load(options: &LoadOptions) -> Result<Loaded, ConfigError> {
 /// The server settings alone, as the `-health-check` probe needs them.
 pub fn load_server_only(options: &LoadOptions) -> Result<ServerSettings, ConfigError> {
     match build(options, Scope::ServerOnly)? {
-        (loaded, errors) if errors.is_empty() => Ok(loaded.settings.server),
-        (_, errors) => Err(ConfigError { errors }),
+        (loaded, errors, _) if errors.is_empty() => Ok(loaded.settings.server),
+        (_, errors, _) => Err(ConfigError { errors }),
     }
 }
 
-/// Settings as complete as the input allows, with every problem found. Only
-/// an unreadable file or an unknown section stops early.
-fn build(options: &LoadOptions, scope: Scope) -> Result<(Loaded, Vec<String>), ConfigError> {
+/// Keys that were given a value that could not be read (a missing secret
+/// file, an unset `${NAME}`): the error is reported once, so validation does
+/// not also call them unset.
+pub(super) type Unreadable = BTreeSet<String>;
+
+/// Settings as complete as the input allows, with every problem found and
+/// the keys whose values could not be read. Only an unreadable file or an
+/// unknown section stops early.
+fn build(
+    options: &LoadOptions,
+    scope: Scope,
+) -> Result<(Loaded, Vec<String>, Unreadable), ConfigError> {
     let env = &options.env;
     let mut errors = Vec::new();
+    let mut unreadable = Unreadable::new();
     let mut warnings = Vec::new();
     let schema = serde_json::to_value(Settings::default()).expect("default settings serialize");
 
@@ -157,7 +172,15 @@ fn build(options: &LoadOptions, scope: Scope) -> Result<(Loaded, Vec<String>), C
             }
         };
         let label = format!("{source_label} [{name}]");
-        let layer = interpolate_tree(layer, "", env, &label, &mut errors, &mut warnings);
+        let layer = interpolate_tree(
+            layer,
+            "",
+            env,
+            &label,
+            &mut errors,
+            &mut warnings,
+            &mut unreadable,
+        );
         let layer = conform(layer, &schema, "", &label, &mut errors);
         merge(&mut tree, layer);
     }
@@ -172,7 +195,7 @@ fn build(options: &LoadOptions, scope: Scope) -> Result<(Loaded, Vec<String>), C
         if scope == Scope::ServerOnly && !key.starts_with("SERVER__") {
             continue;
         }
-        apply_env_variable(
+        unreadable.extend(apply_env_variable(
             &mut tree,
             &schema,
             env,
@@ -181,7 +204,7 @@ fn build(options: &LoadOptions, scope: Scope) -> Result<(Loaded, Vec<String>), C
             raw,
             &mut errors,
             &mut warnings,
-        );
+        ));
     }
 
     for (dotted, raw) in &options.overrides {
@@ -207,7 +230,7 @@ fn build(options: &LoadOptions, scope: Scope) -> Result<(Loaded, Vec<String>), C
         source,
         warnings,
     };
-    Ok((loaded, errors))
+    Ok((loaded, errors, unreadable))
 }
 
 /// serde stops at the first bad value; to report them all, each bad value is
@@ -324,12 +347,14 @@ fn interpolate_tree(
     label: &str,
     errors: &mut Vec<String>,
     warnings: &mut Vec<String>,
+    unreadable: &mut Unreadable,
 ) -> Value {
     match value {
         Value::String(s) => match interpolate(&s, env, warnings) {
             Ok(resolved) => Value::String(resolved),
             Err(e) => {
                 errors.push(format!("{label} `{path}`: {e}"));
+                unreadable.insert(path.to_string());
                 // Reported once: the key falls back to its default.
                 Value::Null
             }
@@ -339,7 +364,8 @@ fn interpolate_tree(
                 .into_iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    interpolate_tree(v, &join(path, &i.to_string()), env, label, errors, warnings)
+                    let child = join(path, &i.to_string());
+                    interpolate_tree(v, &child, env, label, errors, warnings, unreadable)
                 })
                 .collect(),
         ),
@@ -347,7 +373,10 @@ fn interpolate_tree(
             map.into_iter()
                 .map(|(k, v)| {
                     let child = join(path, &k);
-                    (k, interpolate_tree(v, &child, env, label, errors, warnings))
+                    (
+                        k,
+                        interpolate_tree(v, &child, env, label, errors, warnings, unreadable),
+                    )
                 })
                 .collect(),
         ),

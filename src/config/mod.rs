@@ -6,6 +6,7 @@
 
 mod analytics;
 mod console;
+mod host;
 mod interpolate;
 mod key_digest;
 mod load;
@@ -71,6 +72,7 @@ impl Default for Settings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerSettings {
+    #[serde(with = "host")]
     pub host: IpAddr,
     pub port: u16,
     /// Accept plain HTTP on a non-loopback address in `production` (TLS

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use super::load::Unreadable;
 use super::{Environment, Settings, StorageType};
 
 /// Keys documented for the `development` section. Refused in `production`.
@@ -14,7 +15,13 @@ pub const DEVELOPMENT_KEYS: [&str; 3] = [
 
 pub const MIN_PRODUCTION_KEY_LEN: usize = 32;
 
-pub fn validate(settings: &Settings, warnings: &mut Vec<String>) -> Vec<String> {
+/// `unreadable` keys had a value that could not be read, already reported:
+/// they are not called unset as well.
+pub fn validate(
+    settings: &Settings,
+    unreadable: &Unreadable,
+    warnings: &mut Vec<String>,
+) -> Vec<String> {
     let mut errors = Vec::new();
     let production = settings.environment == Environment::Production;
     let server = &settings.server;
@@ -83,8 +90,8 @@ pub fn validate(settings: &Settings, warnings: &mut Vec<String>) -> Vec<String> 
         errors.push("`storage.sqlite.file` must be a plain file name".into());
     }
 
-    validate_postgres(settings, production, &mut errors, warnings);
-    validate_keys(settings, production, &mut errors, warnings);
+    validate_postgres(settings, production, unreadable, &mut errors, warnings);
+    validate_keys(settings, production, unreadable, &mut errors, warnings);
 
     for proxy in &settings.security.trusted_proxies {
         if proxy.parse::<ipnet::IpNet>().is_err() && proxy.parse::<std::net::IpAddr>().is_err() {
@@ -151,6 +158,7 @@ pub fn validate(settings: &Settings, warnings: &mut Vec<String>) -> Vec<String> 
 fn validate_postgres(
     settings: &Settings,
     production: bool,
+    unreadable: &Unreadable,
     errors: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) {
@@ -165,6 +173,9 @@ fn validate_postgres(
         return;
     }
     if postgres.url.is_empty() {
+        if unreadable.contains("storage.postgres.url") {
+            return;
+        }
         errors.push(
             "`storage.postgres.url` must be set when `storage.type` is postgres (UPDATER_STORAGE__POSTGRES__URL, \
              or DATABASE_URL / DATABASE_URL_FILE through the committed config.yaml)"
@@ -197,6 +208,7 @@ fn validate_postgres(
 fn validate_keys(
     settings: &Settings,
     production: bool,
+    unreadable: &Unreadable,
     errors: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) {
@@ -228,7 +240,12 @@ fn validate_keys(
                 continue;
             }
             (true, true) => {
-                errors.push(format!("{at}: one of `key` or `key_hash` must be set"));
+                let given = ["key", "key_hash"]
+                    .iter()
+                    .any(|field| unreadable.contains(&format!("security.api_keys.{i}.{field}")));
+                if !given {
+                    errors.push(format!("{at}: one of `key` or `key_hash` must be set"));
+                }
                 continue;
             }
             (false, true) => {
@@ -310,7 +327,7 @@ mod tests {
     fn level_errors(level: &str) -> Vec<String> {
         let mut settings = Settings::default();
         settings.logging.level = level.into();
-        validate(&settings, &mut Vec::new())
+        validate(&settings, &Unreadable::new(), &mut Vec::new())
             .into_iter()
             .filter(|e| e.contains("logging.level"))
             .collect()

@@ -84,6 +84,27 @@ ensure_tools() {
 }
 
 # ---------------------------------------------------------------- lint
+# The effective compose configuration as JSON (DATA_DEVICE only has to be set).
+compose_json() { DATA_DEVICE=/dev/loop-example docker-compose "$@" config --format json; }
+
+prod_needs_only_the_keys() {
+    compose_json -f docker-compose.prod.yml | python3 -c '
+import json, sys
+secrets = sorted(json.load(sys.stdin)["secrets"])
+assert secrets == ["admin_api_key", "monitoring_api_key"], secrets'
+}
+
+prod_postgres_override_adds_the_database() {
+    compose_json -f docker-compose.prod.yml -f docker-compose.prod-postgres.yml | python3 -c '
+import json, sys
+updater = json.load(sys.stdin)["services"]["updater"]
+env = updater["environment"]
+assert env["UPDATER_STORAGE__TYPE"] == "postgres", env
+assert env["DATABASE_URL_FILE"] == "/run/secrets/database_url", env
+sources = sorted(s["source"] for s in updater["secrets"])
+assert sources == ["admin_api_key", "database_url", "monitoring_api_key"], sources'
+}
+
 lint() {
     log "lint: hadolint"
     check "hadolint Dockerfile Dockerfile.secure" hadolint Dockerfile Dockerfile.secure
@@ -92,11 +113,14 @@ lint() {
     check "docker-compose.yml is valid" docker-compose -f docker-compose.yml config -q
     check "docker-compose.prod.yml is valid" \
         env DATA_DEVICE=/dev/loop-example docker-compose -f docker-compose.prod.yml config -q
+    check "docker-compose.prod.yml needs only the two key secrets (SQLite)" prod_needs_only_the_keys
+    check "docker-compose.prod.yml + docker-compose.prod-postgres.yml is valid and adds PostgreSQL" \
+        prod_postgres_override_adds_the_database
     check "docker-compose.postgres.yml is valid" docker-compose -f docker-compose.postgres.yml config -q
 
     log "lint: yamllint"
     check "yamllint (compose, config, deploy/)" \
-        yamllint -s docker-compose.yml docker-compose.prod.yml docker-compose.postgres.yml config.yaml .yamllint .hadolint.yaml deploy
+        yamllint -s docker-compose.yml docker-compose.prod.yml docker-compose.prod-postgres.yml docker-compose.postgres.yml config.yaml .yamllint .hadolint.yaml deploy
 
     log "lint: Kubernetes"
     for overlay in sqlite postgres; do
@@ -289,7 +313,7 @@ run_production_example() {
 
 # ---------------------------------------------------------------- compose
 run_production_compose() {
-    log "docker-compose.prod.yml with secrets, seccomp profile and noexec data volume"
+    log "docker-compose.prod.yml on SQLite with the two documented secrets, seccomp profile and noexec data volume"
     local port base device container
     port=$(free_port)
     base="http://127.0.0.1:$port"
@@ -299,9 +323,8 @@ run_production_compose() {
     fi
     printf '%s\n' "$ADMIN_KEY" >"$ROOT/secrets/admin_api_key"
     printf '%s\n' "$MONITOR_KEY" >"$ROOT/secrets/monitoring_api_key"
-    printf 'postgres://updater@db.invalid/updater\n' >"$ROOT/secrets/database_url"
-    chown 1001:1001 "$ROOT"/secrets/*
-    chmod 0400 "$ROOT"/secrets/*
+    chown 1001:1001 "$ROOT/secrets/admin_api_key" "$ROOT/secrets/monitoring_api_key"
+    chmod 0400 "$ROOT/secrets/admin_api_key" "$ROOT/secrets/monitoring_api_key"
     device=$(make_data_device 1001:1001)
     LOOP_DEVICES+=("$device")
     docker tag "$SECURE_TAG" updater:secure
@@ -317,6 +340,8 @@ run_production_compose() {
         "docker inspect -f '{{.HostConfig.SecurityOpt}}' $container | grep -q SCMP_ACT_ERRNO"
     check "compose: keys come from secret files" sh -c \
         "docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' $container | grep -q '^ADMIN_API_KEY_FILE=/run/secrets/admin_api_key'"
+    check "compose: SQLite, no database URL wired in" sh -c \
+        "! docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}{{range .Mounts}}{{println .Destination}}{{end}}' $container | grep -q -i -e database_url -e STORAGE__TYPE"
     check "compose: memory limit 256m" test "$(docker inspect -f '{{.HostConfig.Memory}}' "$container")" = 268435456
     check "compose: CPU limit 1.0" test "$(docker inspect -f '{{.HostConfig.NanoCpus}}' "$container")" = 1000000000
     check "compose: restart always" test "$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$container")" = always

@@ -156,3 +156,18 @@ fn the_long_flag_honours_config_and_section() {
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(text.contains(&format!(":{port}/health")), "{text}");
 }
+
+/// `localhost` means 127.0.0.1 to the server and to its probe alike.
+#[test]
+fn server_and_probe_take_localhost_as_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), "");
+    let port = free_port();
+    let localhost = [("UPDATER_SERVER__HOST", "localhost")];
+    let mut server = ChildServer::spawn_with_env(dir.path(), port, &localhost);
+    let (code, out) = probe_with_env(&config, port, "-health-check", &localhost);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("healthy:"), "{out}");
+    server.signal("TERM");
+    assert_eq!(server.wait(Duration::from_secs(20)), Some(0));
+}

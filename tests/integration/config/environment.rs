@@ -90,7 +90,10 @@ fn environment_index_past_the_list_is_an_error() {
         None,
         &[("UPDATER_SECURITY__API_KEYS__3__KEY", "whatever")],
     ));
-    assert_error(&errors, &["UPDATER_SECURITY__API_KEYS__3__KEY"]);
+    assert_error(
+        &errors,
+        &["UPDATER_SECURITY__API_KEYS__3__KEY", "past the end"],
+    );
 }
 
 #[test]

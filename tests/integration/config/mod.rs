@@ -9,8 +9,10 @@
 mod cli;
 mod environment;
 mod errors;
+mod hints;
 mod interpolation;
 mod key_hash;
+mod new_entries;
 mod operations;
 mod precedence;
 mod production;

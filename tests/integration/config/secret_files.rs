@@ -3,7 +3,11 @@
 
 use std::path::PathBuf;
 
-use super::{ONE_KEY, assert_error, load_err, load_ok, options, path_str, secret_file, write_yaml};
+use super::{
+    ONE_KEY, assert_error, committed_config, env, load_err, load_ok, options, path_str,
+    secret_file, write_yaml,
+};
+use crate::common::sut::LoadOptions;
 
 #[test]
 fn file_variable_reads_the_value_and_trims_one_newline() {
@@ -141,5 +145,100 @@ fn missing_secret_file_is_an_error() {
     assert_error(
         &errors,
         &["UPDATER_SECURITY__API_KEYS__0__KEY_FILE", "no-such-secret"],
+    );
+}
+
+/// A key whose only value is in a missing file gets one error, the file's,
+/// not also "one of `key` or `key_hash` must be set".
+#[test]
+fn missing_secret_file_is_the_only_error_for_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-secret");
+    let path = write_yaml(
+        dir.path(),
+        "development:\n  security:\n    api_keys:\n      - name: reader\n        permissions: [read]\n",
+    );
+    let errors = load_err(&options(
+        &path,
+        None,
+        &[(
+            "UPDATER_SECURITY__API_KEYS__0__KEY_FILE",
+            path_str(&missing),
+        )],
+    ));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_error(
+        &errors,
+        &["UPDATER_SECURITY__API_KEYS__0__KEY_FILE", "no-such-secret"],
+    );
+
+    // The same for an entry added from the environment.
+    let path = write_yaml(dir.path(), ONE_KEY);
+    let errors = load_err(&options(
+        &path,
+        None,
+        &[
+            ("UPDATER_SECURITY__API_KEYS__1__NAME", "ci"),
+            ("UPDATER_SECURITY__API_KEYS__1__PERMISSIONS", "publish"),
+            (
+                "UPDATER_SECURITY__API_KEYS__1__KEY_FILE",
+                path_str(&missing),
+            ),
+        ],
+    ));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_error(
+        &errors,
+        &["UPDATER_SECURITY__API_KEYS__1__KEY_FILE", "no-such-secret"],
+    );
+}
+
+/// `${NAME}` with `NAME_FILE` naming a missing file: one error, naming the
+/// key, the variable and the path.
+#[test]
+fn missing_file_behind_a_reference_is_the_only_error_for_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("admin_api_key");
+    let errors = load_err(&LoadOptions {
+        config_path: Some(committed_config()),
+        section: Some("production".into()),
+        overrides: Vec::new(),
+        env: env(&[
+            ("ADMIN_API_KEY_FILE", path_str(&missing)),
+            (
+                "MONITORING_API_KEY",
+                "prod-monitor-key-0123456789abcdef01234567",
+            ),
+            ("UPDATER_SERVER__ALLOW_PUBLIC_HTTP", "true"),
+        ]),
+    });
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_error(
+        &errors,
+        &[
+            "security.api_keys.0.key",
+            "ADMIN_API_KEY_FILE",
+            path_str(&missing),
+        ],
+    );
+
+    // The database URL of the PostgreSQL store likewise.
+    let errors = load_err(&LoadOptions {
+        config_path: Some(committed_config()),
+        section: None,
+        overrides: Vec::new(),
+        env: env(&[
+            ("UPDATER_STORAGE__TYPE", "postgres"),
+            ("DATABASE_URL_FILE", path_str(&missing)),
+        ]),
+    });
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_error(
+        &errors,
+        &[
+            "storage.postgres.url",
+            "DATABASE_URL_FILE",
+            path_str(&missing),
+        ],
     );
 }
