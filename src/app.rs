@@ -169,6 +169,7 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
                 }
                 _ = ping.tick() => {
                     let result = tokio::time::timeout(STORE_PING_TIMEOUT, state.registry.store().ping()).await;
+                    state.registry.store_answered(matches!(result, Ok(Ok(()))));
                     match result {
                         Ok(Ok(())) => state.health.set_store_status(true, "reachable".into()),
                         Ok(Err(e)) => {

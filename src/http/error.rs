@@ -139,16 +139,19 @@ impl ApiError {
     }
 
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
-        let mut error = Self::new(
+        Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "RATE_LIMIT_EXCEEDED",
             format!("too many requests; retry after {retry_after_secs} second(s)"),
-        );
-        error
-            .0
+        )
+        .with_retry_after(retry_after_secs)
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.0
             .headers
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-        error
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        self
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
@@ -296,6 +299,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::Unavailable(cause) => {
                 ApiError::unavailable("storage is temporarily unavailable; retry later")
+                    .with_retry_after(1)
                     .with_cause(format_args!("store unavailable: {cause}"))
             }
             other @ (StoreError::Conflict | StoreError::NotFound | StoreError::Corrupt(_)) => {

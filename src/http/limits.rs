@@ -53,6 +53,29 @@ pub async fn request_deadline(
     }
 }
 
+/// Refuses writes with 503 and `Retry-After` at once while the store is
+/// known to be unreachable (see [`crate::registry::Registry::admit_write`]).
+/// Reads are served from memory and pass; so do the update check sent as a
+/// POST and console sign-in and sign-out, which do not need the store.
+pub async fn store_breaker(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let writes = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    ) && !matches!(path, "/api/v1/check" | "/console/login" | "/console/logout");
+    if writes && let Err(open) = state.registry.admit_write().await {
+        let seconds = open.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+        return ApiError::unavailable("storage is temporarily unavailable; retry later")
+            .with_retry_after(seconds)
+            .into_response();
+    }
+    next.run(request).await
+}
+
 /// While draining, every response asks the client (or proxy) to close its
 /// connection, so nothing is sent on a keep-alive connection that is about
 /// to close.

@@ -57,6 +57,7 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         ))
         .layer(from_fn(error::json_errors))
         .layer(from_fn_with_state(state.clone(), limits::rate_limit))
+        .layer(from_fn_with_state(state.clone(), limits::store_breaker))
         .layer(from_fn_with_state(state.clone(), limits::request_deadline))
         .layer(CatchPanicLayer::custom(error::panic_response))
         // Innermost: it changes the request body's type, which only the

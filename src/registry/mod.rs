@@ -4,12 +4,16 @@
 //! has it durably, to the catalog, before the caller gets its answer. Reads
 //! never reach the store.
 
+mod breaker;
 mod journal;
 
 use std::sync::Arc;
 
 use parking_lot::RwLock;
-use tokio::sync::Notify;
+use tokio::sync::{MutexGuard, Notify};
+
+pub use breaker::Open as StoreUnreachable;
+use breaker::{Admission, Breaker, PROBE_TIMEOUT};
 
 use crate::domain::audit::Origin;
 use crate::domain::publish::{Batch, Difference, Planned, plan};
@@ -55,6 +59,7 @@ pub struct Registry {
     store: Arc<dyn Store>,
     catalog: RwLock<Catalog>,
     writes: tokio::sync::Mutex<()>,
+    breaker: Breaker,
     outbox: Notify,
 }
 
@@ -68,6 +73,7 @@ impl Registry {
                 snapshot.releases,
             )),
             writes: tokio::sync::Mutex::new(()),
+            breaker: Breaker::default(),
             outbox: Notify::new(),
         })
     }
@@ -104,12 +110,46 @@ impl Registry {
         Ok(())
     }
 
+    /// Lets a write through unless the store is known to be unreachable;
+    /// after the breaker's period the caller first probes it.
+    pub async fn admit_write(&self) -> Result<(), StoreUnreachable> {
+        match self.breaker.admit()? {
+            Admission::Closed => Ok(()),
+            Admission::Probe(probe) => {
+                let answered = tokio::time::timeout(PROBE_TIMEOUT, self.store.ping()).await;
+                probe.finish(matches!(answered, Ok(Ok(()))))
+            }
+        }
+    }
+
+    /// The readiness ping's verdict, which opens or closes the breaker.
+    pub fn store_answered(&self, reachable: bool) {
+        if reachable {
+            self.breaker.close();
+        } else {
+            self.breaker.open();
+        }
+    }
+
+    /// Writes go one at a time; none waits for its turn longer than the
+    /// store would wait for a connection.
+    async fn write_turn(&self) -> Result<MutexGuard<'_, ()>, WriteError> {
+        let wait = self.store.write_wait();
+        tokio::time::timeout(wait, self.writes.lock())
+            .await
+            .map_err(|_| {
+                WriteError::Store(StoreError::Unavailable(format!(
+                    "the write before this one held the store for over {wait:?}"
+                )))
+            })
+    }
+
     pub async fn create_application(
         &self,
         origin: &Origin,
         app: Application,
     ) -> Result<(), WriteError> {
-        let _guard = self.writes.lock().await;
+        let _guard = self.write_turn().await?;
         if self.read(|c| c.application(&app.id).is_some()) {
             return Err(WriteError::ApplicationExists(app.id));
         }
@@ -117,7 +157,9 @@ impl Registry {
         self.store
             .insert_application(&app, &journal)
             .await
-            .map_err(|e| store_error("insert_application", Subject::Application(&app.id), e))?;
+            .map_err(|e| {
+                self.store_error("insert_application", Subject::Application(&app.id), e)
+            })?;
         self.apply(Change::ApplicationUpserted(app));
         self.outbox.notify_one();
         Ok(())
@@ -131,7 +173,7 @@ impl Registry {
         id: &str,
         edit: impl FnOnce(&mut Application) -> Result<(), FieldErrors>,
     ) -> Result<Application, WriteError> {
-        let _guard = self.writes.lock().await;
+        let _guard = self.write_turn().await?;
         let Some(before) = self.read(|c| c.application(id).cloned()) else {
             return Err(WriteError::ApplicationNotFound(id.to_string()));
         };
@@ -141,7 +183,7 @@ impl Registry {
         self.store
             .update_application(&app, &journal)
             .await
-            .map_err(|e| store_error("update_application", Subject::Application(id), e))?;
+            .map_err(|e| self.store_error("update_application", Subject::Application(id), e))?;
         self.apply(Change::ApplicationUpserted(app.clone()));
         self.outbox.notify_one();
         Ok(app)
@@ -153,7 +195,7 @@ impl Registry {
         id: &str,
         force: bool,
     ) -> Result<(), WriteError> {
-        let _guard = self.writes.lock().await;
+        let _guard = self.write_turn().await?;
         let found = self.read(|c| c.application(id).map(|a| (a.clone(), c.release_count(id))));
         let journal = match found {
             None => return Err(WriteError::ApplicationNotFound(id.to_string())),
@@ -168,14 +210,14 @@ impl Registry {
         self.store
             .delete_application(id, &journal)
             .await
-            .map_err(|e| store_error("delete_application", Subject::Application(id), e))?;
+            .map_err(|e| self.store_error("delete_application", Subject::Application(id), e))?;
         self.apply(Change::ApplicationDeleted(id.to_string()));
         self.outbox.notify_one();
         Ok(())
     }
 
     pub async fn add_release(&self, origin: &Origin, release: Release) -> Result<(), WriteError> {
-        let _guard = self.writes.lock().await;
+        let _guard = self.write_turn().await?;
         let (known, exists) = self.read(|c| {
             (
                 c.application(&release.key.application_id).is_some(),
@@ -203,7 +245,7 @@ impl Registry {
         origin: &Origin,
         batch: Batch,
     ) -> Result<Vec<Planned>, WriteError> {
-        let _guard = self.writes.lock().await;
+        let _guard = self.write_turn().await?;
         let Some(first) = batch.releases.first() else {
             return Ok(Vec::new());
         };
@@ -232,7 +274,7 @@ impl Registry {
             .insert_releases(&releases, &journal)
             .await
             .map_err(|e| {
-                store_error("insert_releases", Subject::NewRelease(&releases[0].key), e)
+                self.store_error("insert_releases", Subject::NewRelease(&releases[0].key), e)
             })?;
         for release in releases {
             self.apply(Change::ReleaseUpserted(release));
@@ -248,7 +290,7 @@ impl Registry {
         key: &ReleaseKey,
         edit: impl FnOnce(&mut Release),
     ) -> Result<Release, WriteError> {
-        let _guard = self.writes.lock().await;
+        let _guard = self.write_turn().await?;
         let current = self.read(|c| c.release(key));
         let current = current.ok_or_else(|| WriteError::ReleaseNotFound(key.clone()))?;
         let mut release = Release::clone(current.as_ref());
@@ -257,7 +299,7 @@ impl Registry {
         self.store
             .update_release(&release, &journal)
             .await
-            .map_err(|e| store_error("update_release", Subject::Release(key), e))?;
+            .map_err(|e| self.store_error("update_release", Subject::Release(key), e))?;
         self.apply(Change::ReleaseUpserted(release.clone()));
         self.outbox.notify_one();
         Ok(release)
@@ -268,7 +310,7 @@ impl Registry {
         origin: &Origin,
         key: &ReleaseKey,
     ) -> Result<(), WriteError> {
-        let _guard = self.writes.lock().await;
+        let _guard = self.write_turn().await?;
         let Some(current) = self.read(|c| c.release(key)) else {
             return Err(WriteError::ReleaseNotFound(key.clone()));
         };
@@ -276,7 +318,7 @@ impl Registry {
         self.store
             .delete_release(key, &journal)
             .await
-            .map_err(|e| store_error("delete_release", Subject::Release(key), e))?;
+            .map_err(|e| self.store_error("delete_release", Subject::Release(key), e))?;
         self.apply(Change::ReleaseDeleted(key.clone()));
         self.outbox.notify_one();
         Ok(())
@@ -286,24 +328,39 @@ impl Registry {
 /// A store error as the write's outcome: a conflict or a missing row is
 /// about the write's own subject (the catalog and the store disagreed, e.g.
 /// another replica got there first); anything else is the store's failure.
-fn store_error(operation: &'static str, subject: Subject<'_>, error: StoreError) -> WriteError {
-    match (error, subject) {
-        (StoreError::Conflict, Subject::Application(id)) => {
-            WriteError::ApplicationExists(id.to_string())
+impl Registry {
+    /// Maps a store failure to what it means for the write; an unreachable
+    /// store opens the breaker.
+    fn store_error(
+        &self,
+        operation: &'static str,
+        subject: Subject<'_>,
+        error: StoreError,
+    ) -> WriteError {
+        if matches!(error, StoreError::Unavailable(_)) {
+            self.breaker.open();
         }
-        (StoreError::Conflict, Subject::NewRelease(key) | Subject::Release(key)) => {
-            WriteError::ReleaseExists(key.clone())
-        }
-        (StoreError::NotFound, Subject::Application(id)) => {
-            WriteError::ApplicationNotFound(id.to_string())
-        }
-        (StoreError::NotFound, Subject::NewRelease(key)) => {
-            WriteError::ApplicationNotFound(key.application_id.clone())
-        }
-        (StoreError::NotFound, Subject::Release(key)) => WriteError::ReleaseNotFound(key.clone()),
-        (other, _) => {
-            metrics::counter!("updater_store_errors_total", "operation" => operation).increment(1);
-            WriteError::Store(other)
+        match (error, subject) {
+            (StoreError::Conflict, Subject::Application(id)) => {
+                WriteError::ApplicationExists(id.to_string())
+            }
+            (StoreError::Conflict, Subject::NewRelease(key) | Subject::Release(key)) => {
+                WriteError::ReleaseExists(key.clone())
+            }
+            (StoreError::NotFound, Subject::Application(id)) => {
+                WriteError::ApplicationNotFound(id.to_string())
+            }
+            (StoreError::NotFound, Subject::NewRelease(key)) => {
+                WriteError::ApplicationNotFound(key.application_id.clone())
+            }
+            (StoreError::NotFound, Subject::Release(key)) => {
+                WriteError::ReleaseNotFound(key.clone())
+            }
+            (other, _) => {
+                metrics::counter!("updater_store_errors_total", "operation" => operation)
+                    .increment(1);
+                WriteError::Store(other)
+            }
         }
     }
 }

@@ -199,6 +199,10 @@ pub trait Store: UsageStore + Send + Sync + 'static {
     ) -> Result<Vec<DeliveryAttempt>, StoreError>;
 
     async fn ping(&self) -> Result<(), StoreError>;
+    /// How long a write may wait for a connection before the store gives up.
+    fn write_wait(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(5)
+    }
     async fn close(&self);
     /// Waits for the next change another writer made. `None` means this
     /// process is the only writer (SQLite, memory), so there is nothing to wait for.

@@ -478,6 +478,10 @@ impl Store for PostgresStore {
         Ok(())
     }
 
+    fn write_wait(&self) -> std::time::Duration {
+        self.pool.options().get_acquire_timeout()
+    }
+
     async fn close(&self) {
         // The subscription holds a pooled connection, which closing the pool
         // would wait for.

@@ -289,6 +289,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn write_wait(&self) -> std::time::Duration {
+        self.pool.options().get_acquire_timeout()
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
