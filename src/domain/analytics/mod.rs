@@ -14,6 +14,8 @@ mod stats;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use semver::Version;
 
+use super::platform::runs_on;
+
 pub use sketch::{InstallSketch, SKETCH_RELATIVE_ERROR, install_hash};
 pub use stats::{ReleaseTrack, StatsBuilder, merge_installs};
 
@@ -280,7 +282,8 @@ impl VersionFilter {
     }
 }
 
-/// The installs a rollout change reaches: one track, some versions.
+/// The installs a rollout change reaches: one track, some versions. A
+/// universal release's track is the Intel and Apple silicon Macs it runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackFilter {
     pub platform: String,
@@ -292,7 +295,7 @@ pub struct TrackFilter {
 impl TrackFilter {
     pub fn admits(&self, series: &Series) -> bool {
         series.platform == self.platform
-            && series.architecture == self.architecture
+            && runs_on(&self.platform, &self.architecture, &series.architecture)
             && series.channel == self.channel
             && self.versions.admits(&series.version)
     }
