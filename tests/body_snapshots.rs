@@ -499,7 +499,10 @@ async fn register_mac_1_4(app: &TestApp, arch: &str) {
         "release_date": "2026-04-02T00:00:00Z", "release_notes": "One build for every Mac",
         "files": files(&Keys::new(), "1.4.0", "darwin", arch)});
     let uri = format!("/api/v1/updates/{APP}/register");
-    let reply = app.with_key(WRITE_KEY).call("POST", &uri, Some(&body)).await;
+    let reply = app
+        .with_key(WRITE_KEY)
+        .call("POST", &uri, Some(&body))
+        .await;
     assert_eq!(reply.status, 201, "{}", reply.text);
 }
 

@@ -32,7 +32,10 @@ pub fn normalize_architecture(input: &str) -> Option<&'static str> {
         "i686" | "i386" | "x86" | "ia32" | "386" => "386",
         "armv7" | "armv7l" | "armhf" | "arm" => "arm",
         // Tauri's target triple and static-manifest key, Python's name.
-        "universal" | "universal-apple-darwin" | "darwin-universal" | "macos-universal"
+        "universal"
+        | "universal-apple-darwin"
+        | "darwin-universal"
+        | "macos-universal"
         | "universal2" => UNIVERSAL,
         other => other,
     };

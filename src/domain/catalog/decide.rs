@@ -125,10 +125,9 @@ impl Catalog {
             .iter()
             .map(|channel| entry.view(query.platform, query.architecture, channel))
             .collect();
-        let running_yanked = views.iter().any(|view| {
-            view.get(query.current_version)
-                .is_some_and(|r| r.yanked)
-        });
+        let running_yanked = views
+            .iter()
+            .any(|view| view.get(query.current_version).is_some_and(|r| r.yanked));
         if !running_yanked {
             return None;
         }
@@ -140,10 +139,10 @@ impl Catalog {
                     Bound::Excluded(query.current_version.clone()),
                 ))
                 .find(|r| {
-                        !r.yanked
-                            && (allow_prerelease || !r.is_prerelease())
-                            && r.rollout.admits(app_id, r.version(), query.install_id)
-                    })
+                    !r.yanked
+                        && (allow_prerelease || !r.is_prerelease())
+                        && r.rollout.admits(app_id, r.version(), query.install_id)
+                })
             })
             .max_by(|a, b| a.version().cmp(b.version()));
         replacement.map(|release| Offer {

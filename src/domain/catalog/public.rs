@@ -161,8 +161,11 @@ fn serves_a_mac(entry: &AppEntry, universal: &Release) -> bool {
         .into_iter()
         .filter(|a| served_by_universal(&universal.key.platform, a))
         .any(|a| {
-            newest_public_in(&entry.app, entry.view(&universal.key.platform, a, DEFAULT_CHANNEL))
-                .is_some_and(|r| r.key == universal.key)
+            newest_public_in(
+                &entry.app,
+                entry.view(&universal.key.platform, a, DEFAULT_CHANNEL),
+            )
+            .is_some_and(|r| r.key == universal.key)
         })
 }
 
@@ -191,9 +194,15 @@ impl Catalog {
         architecture: Option<&str>,
     ) -> Option<PublicDownload> {
         let Some(architecture) = architecture else {
-            return self.public_downloads_for(app_id, Some(target)).into_iter().next();
+            return self
+                .public_downloads_for(app_id, Some(target))
+                .into_iter()
+                .next();
         };
-        let entry = self.apps.get(app_id).filter(|e| e.app.config.download_page)?;
+        let entry = self
+            .apps
+            .get(app_id)
+            .filter(|e| e.app.config.download_page)?;
         let view = entry.view(target.platform, architecture, DEFAULT_CHANNEL);
         let release = newest_public_in(&entry.app, view)?;
         let file = target.file_of(release)?.clone();

@@ -106,10 +106,10 @@ impl<'a> TrackView<'a> {
     /// The universal release of exactly `version`, unless the client's own
     /// architecture has that version.
     fn unshadowed(self, version: &Version) -> Option<&'a Arc<Release>> {
-        self.universal?
-            .by_version
-            .get(version)
-            .filter(|r| self.own.is_none_or(|own| own.twin_of(r.version()).is_none()))
+        self.universal?.by_version.get(version).filter(|r| {
+            self.own
+                .is_none_or(|own| own.twin_of(r.version()).is_none())
+        })
     }
 
     /// Whether a required release that is not yanked (and, unless

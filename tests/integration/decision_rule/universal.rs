@@ -11,7 +11,13 @@ use crate::common::sut::{
 };
 
 fn mac_release(spec: &M) -> Release {
-    let mut release = release(spec.version, "darwin", "stable", spec.required, spec.minimum);
+    let mut release = release(
+        spec.version,
+        "darwin",
+        "stable",
+        spec.required,
+        spec.minimum,
+    );
     release.key.architecture = spec.architecture.into();
     release.yanked = spec.yanked;
     release.rollout.percentage = spec.rollout;
@@ -41,7 +47,10 @@ fn decide(
         allow_prerelease: false,
         install_id,
     };
-    match catalog.decide("app", &query).expect("the application exists") {
+    match catalog
+        .decide("app", &query)
+        .expect("the application exists")
+    {
         UpdateDecision::NoUpdate => None,
         UpdateDecision::Update { release, required } => Some((
             release.version().to_string(),
@@ -84,7 +93,10 @@ fn installs_outside_a_staged_specific_release_wait_for_it() {
         let id = format!("install-{i}");
         // Outside the 20 %, an install is not handed the universal 1.2.0 instead.
         if let Some((version, architecture, _)) = decide(&catalog, "arm64", "1.1.0", Some(&id)) {
-            assert_eq!((version.as_str(), architecture.as_str()), ("1.2.0", "arm64"));
+            assert_eq!(
+                (version.as_str(), architecture.as_str()),
+                ("1.2.0", "arm64")
+            );
             admitted += 1;
         }
     }
@@ -168,15 +180,22 @@ fn latest_and_feeds_merge_universal_releases() {
     );
     assert_eq!(listed("universal", Some(&["stable"])).len(), 2);
     assert!(listed("386", None).is_empty());
-    let latest = |architecture: &str| match catalog.latest("app", "darwin", architecture, "stable", false) {
-        Latest::Release(r) => Some(format!("{}/{}", r.version(), r.key.architecture)),
-        _ => None,
-    };
+    let latest =
+        |architecture: &str| match catalog.latest("app", "darwin", architecture, "stable", false) {
+            Latest::Release(r) => Some(format!("{}/{}", r.version(), r.key.architecture)),
+            _ => None,
+        };
     assert_eq!(latest("arm64").as_deref(), Some("1.1.0/universal"));
     assert_eq!(latest("amd64").as_deref(), Some("1.2.0/amd64"));
     let at = |architecture: &str, version: &str| {
         catalog
-            .release_at("app", "darwin", architecture, &["stable"], &parse_version(version).unwrap())
+            .release_at(
+                "app",
+                "darwin",
+                architecture,
+                &["stable"],
+                &parse_version(version).unwrap(),
+            )
             .map(|r: &Arc<Release>| r.key.architecture.clone())
     };
     assert_eq!(at("arm64", "1.0.0").as_deref(), Some("arm64"));

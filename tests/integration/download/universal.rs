@@ -18,7 +18,9 @@ async fn a_universal_build_is_listed_recommended_and_redirected_to() {
     let app = seeded().await;
     register(&app, APP, &mac("2.1.0", "universal")).await;
     let visitor = app.anonymous();
-    let page = visitor.get_with("/download/desk", ("user-agent", MAC)).await;
+    let page = visitor
+        .get_with("/download/desk", ("user-agent", MAC))
+        .await;
     page.assert_status(200);
     assert!(
         page.text.contains(
@@ -27,7 +29,10 @@ async fn a_universal_build_is_listed_recommended_and_redirected_to() {
         "a Mac visitor is recommended the universal build: {}",
         page.text
     );
-    assert!(page.text.contains("macOS Universal (Apple silicon and Intel)"));
+    assert!(
+        page.text
+            .contains("macOS Universal (Apple silicon and Intel)")
+    );
     // The seeded Intel 2.1.0 is paused: it hides the universal 2.1.0 from
     // Intel Macs, which keep 2.0.0.
     for (target, file) in [
@@ -39,15 +44,24 @@ async fn a_universal_build_is_listed_recommended_and_redirected_to() {
     ] {
         let reply = visitor.get(&format!("/download/desk/{target}")).await;
         assert_eq!(reply.status, 302, "{target}: {}", reply.text);
-        assert_eq!(reply.header("location"), format!("{CDN}/{file}"), "{target}");
+        assert_eq!(
+            reply.header("location"),
+            format!("{CDN}/{file}"),
+            "{target}"
+        );
     }
     let unknown = visitor.get("/download/desk/linux/universal").await;
     assert_eq!(unknown.status, 404, "{}", unknown.text);
 
     register(&app, APP, &mac("2.1.0", "arm64")).await;
     let arm64 = visitor.get("/download/desk/mac/arm64").await;
-    assert_eq!(arm64.header("location"), format!("{CDN}/Desk-2.1.0-arm64.dmg"));
-    let page = visitor.get_with("/download/desk", ("user-agent", MAC)).await;
+    assert_eq!(
+        arm64.header("location"),
+        format!("{CDN}/Desk-2.1.0-arm64.dmg")
+    );
+    let page = visitor
+        .get_with("/download/desk", ("user-agent", MAC))
+        .await;
     assert!(
         !page.text.contains(r#"data-architecture="universal""#),
         "neither Mac would be offered the universal build: {}",
@@ -56,5 +70,8 @@ async fn a_universal_build_is_listed_recommended_and_redirected_to() {
     let mac = visitor.get("/download/desk/mac").await;
     assert_eq!(mac.header("location"), format!("{CDN}/Desk-2.0.0-x64.dmg"));
     let exact = visitor.get("/download/desk/mac/universal").await;
-    assert_eq!(exact.header("location"), format!("{CDN}/Desk-2.1.0-universal.dmg"));
+    assert_eq!(
+        exact.header("location"),
+        format!("{CDN}/Desk-2.1.0-universal.dmg")
+    );
 }

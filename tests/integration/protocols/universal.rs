@@ -29,8 +29,20 @@ async fn tauri_apps_built_for_darwin_universal_get_universal_builds() {
     )
     .await;
     let bytes = b"universal bundle";
-    register(&app, "1.1.0", "universal", vec![signed_file(&keys, "app", "1.1.0", bytes)]).await;
-    register(&app, "1.2.0", "arm64", vec![signed_file(&keys, "app", "1.2.0", bytes)]).await;
+    register(
+        &app,
+        "1.1.0",
+        "universal",
+        vec![signed_file(&keys, "app", "1.1.0", bytes)],
+    )
+    .await;
+    register(
+        &app,
+        "1.2.0",
+        "arm64",
+        vec![signed_file(&keys, "app", "1.2.0", bytes)],
+    )
+    .await;
     let offered = |path: &'static str| {
         let app = &app;
         async move {
@@ -39,16 +51,31 @@ async fn tauri_apps_built_for_darwin_universal_get_universal_builds() {
             reply.body["version"].as_str().unwrap().to_string()
         }
     };
-    assert_eq!(offered("/tauri/demo/stable/darwin-universal/aarch64/1.0.0").await, "1.1.0");
-    assert_eq!(offered("/tauri/demo/stable/darwin/universal/1.0.0").await, "1.1.0");
-    assert_eq!(offered("/tauri/demo/stable/darwin/aarch64/1.0.0").await, "1.2.0");
-    assert_eq!(offered("/tauri/demo/stable/macos/x86_64/1.0.0").await, "1.1.0");
+    assert_eq!(
+        offered("/tauri/demo/stable/darwin-universal/aarch64/1.0.0").await,
+        "1.1.0"
+    );
+    assert_eq!(
+        offered("/tauri/demo/stable/darwin/universal/1.0.0").await,
+        "1.1.0"
+    );
+    assert_eq!(
+        offered("/tauri/demo/stable/darwin/aarch64/1.0.0").await,
+        "1.2.0"
+    );
+    assert_eq!(
+        offered("/tauri/demo/stable/macos/x86_64/1.0.0").await,
+        "1.1.0"
+    );
     let up_to_date = app
         .anonymous()
         .get("/tauri/demo/stable/darwin-universal/x86_64/1.1.0")
         .await;
     assert_eq!(up_to_date.status, 204);
-    let not_a_mac = app.anonymous().get("/tauri/demo/stable/linux/universal/1.0.0").await;
+    let not_a_mac = app
+        .anonymous()
+        .get("/tauri/demo/stable/linux/universal/1.0.0")
+        .await;
     assert_eq!(not_a_mac.status, 204);
 }
 
@@ -94,9 +121,19 @@ async fn velopack_mac_feeds_list_universal_packages() {
 async fn sparkle_feeds_hold_one_item_per_version() {
     let app = TestApp::new().await;
     create_app(&app, "demo", json!({})).await;
-    for (version, arch) in [("1.0.0", "universal"), ("1.0.0", "amd64"), ("1.1.0", "universal")] {
+    for (version, arch) in [
+        ("1.0.0", "universal"),
+        ("1.0.0", "amd64"),
+        ("1.1.0", "universal"),
+    ] {
         let url = format!("https://cdn.example.com/{arch}-{version}.zip");
-        register(&app, version, arch, vec![file("zip", &url, version.as_bytes())]).await;
+        register(
+            &app,
+            version,
+            arch,
+            vec![file("zip", &url, version.as_bytes())],
+        )
+        .await;
     }
     let enclosures = |arch: &'static str| {
         let app = &app;
@@ -113,8 +150,14 @@ async fn sparkle_feeds_hold_one_item_per_version() {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(enclosures("x86_64").await, ["universal-1.1.0.zip", "amd64-1.0.0.zip"]);
-    assert_eq!(enclosures("arm64").await, ["universal-1.1.0.zip", "universal-1.0.0.zip"]);
+    assert_eq!(
+        enclosures("x86_64").await,
+        ["universal-1.1.0.zip", "amd64-1.0.0.zip"]
+    );
+    assert_eq!(
+        enclosures("arm64").await,
+        ["universal-1.1.0.zip", "universal-1.0.0.zip"]
+    );
     assert_eq!(
         enclosures("universal").await,
         ["universal-1.1.0.zip", "universal-1.0.0.zip"]
