@@ -340,4 +340,28 @@ mod tests {
         assert!(VersionFilter::Exactly(v2.clone()).admits("2.0.0"));
         assert!(VersionFilter::Any.admits(UNKNOWN));
     }
+
+    #[test]
+    fn a_universal_track_counts_the_macs_it_serves() {
+        let series = |platform: &str, architecture: &str| Series {
+            application_id: "desk".into(),
+            channel: "stable".into(),
+            platform: platform.into(),
+            architecture: architecture.into(),
+            version: "1.0.0".into(),
+            outcome: Outcome::None,
+            offered: String::new(),
+        };
+        let track = |architecture: &str| TrackFilter {
+            platform: "darwin".into(),
+            architecture: architecture.into(),
+            channel: "stable".into(),
+            versions: VersionFilter::Any,
+        };
+        assert!(track("universal").admits(&series("darwin", "arm64")));
+        assert!(track("universal").admits(&series("darwin", "amd64")));
+        assert!(!track("universal").admits(&series("darwin", "386")));
+        assert!(!track("universal").admits(&series("linux", "amd64")));
+        assert!(!track("arm64").admits(&series("darwin", "amd64")));
+    }
 }
