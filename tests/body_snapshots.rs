@@ -492,3 +492,44 @@ async fn errors() {
         exchange(&app, anonymous).await
     );
 }
+
+/// Registers darwin 1.4.0 for `arch` over the catalog.
+async fn register_mac_1_4(app: &TestApp, arch: &str) {
+    let body = json!({"version": "1.4.0", "platform": "darwin", "architecture": arch,
+        "release_date": "2026-04-02T00:00:00Z", "release_notes": "One build for every Mac",
+        "files": files(&Keys::new(), "1.4.0", "darwin", arch)});
+    let uri = format!("/api/v1/updates/{APP}/register");
+    let reply = app
+        .with_key(WRITE_KEY)
+        .call("POST", &uri, Some(&body))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+}
+
+/// A universal macOS 1.4.0 over the catalog, then an Apple silicon build of
+/// the same version beside it.
+#[rustfmt::skip]
+const UNIVERSAL: &[(&str, &str)] = &[
+    ("universal_tauri_static", "/tauri/desk/stable/latest.json"),
+    ("universal_tauri_dynamic_intel", "/tauri/desk/stable/darwin/x86_64/1.1.0"),
+    ("universal_electron_updater_latest_mac", "/electron-updater/desk/latest-mac.yml"),
+    ("universal_squirrel_mac_intel", "/electron/desk/stable/darwin/x64/1.1.0"),
+    ("universal_sparkle_appcast_apple_silicon", "/sparkle/desk/darwin/arm64/appcast.xml"),
+    ("universal_api_check_apple_silicon", "/api/v1/updates/desk/check?current_version=1.1.0&platform=darwin&architecture=arm64"),
+];
+#[rustfmt::skip]
+const UNIVERSAL_AND_ARM64: &[(&str, &str)] = &[
+    ("universal_and_arm64_tauri_static", "/tauri/desk/stable/latest.json"),
+    ("universal_and_arm64_electron_updater_latest_mac", "/electron-updater/desk/latest-mac.yml"),
+    ("universal_and_arm64_sparkle_appcast_apple_silicon", "/sparkle/desk/darwin/arm64/appcast.xml"),
+];
+
+#[tokio::test]
+async fn universal() {
+    let _settings = settings().bind_to_scope();
+    let app = catalog().await;
+    register_mac_1_4(&app, "universal").await;
+    snapshot_gets(&app, UNIVERSAL).await;
+    register_mac_1_4(&app, "arm64").await;
+    snapshot_gets(&app, UNIVERSAL_AND_ARM64).await;
+}

@@ -23,8 +23,9 @@ pub use catalog::{
 };
 pub use model::{Application, ApplicationConfig, ChecksumType, Release, ReleaseKey};
 pub use platform::{
-    DEFAULT_CHANNEL, Target, normalize_architecture, normalize_channel, normalize_platform,
-    parse_architecture, parse_channel, parse_platform, parse_target,
+    DEFAULT_CHANNEL, Target, UNIVERSAL, normalize_architecture, normalize_channel,
+    normalize_platform, parse_architecture, parse_channel, parse_platform, parse_target, runs_on,
+    served_by_universal,
 };
 pub use rollout::Rollout;
 pub use version::parse_version;

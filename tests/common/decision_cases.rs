@@ -3,7 +3,9 @@
 //! `min_version`, `max_version` and `required_update`. The in-process
 //! decision suite (`tests/integration/decision_rule`) checks them against the
 //! catalog; the import suite (`tests/live/import_go.rs`) against a server on a
-//! store imported from the Go updater's storage.
+//! store imported from the Go updater's storage. `UNIVERSAL_CASES`, for
+//! universal macOS releases (which the Go updater does not have), are
+//! checked by the in-process suite only.
 
 use super::sut::ApplicationConfig;
 
@@ -311,5 +313,218 @@ impl Rq {
     const REQ_BETA: R = R {
         required: true,
         ..r("1.1.0-beta.1")
+    };
+}
+
+/// One macOS release of a universal case, on `stable`: `architecture` is
+/// `universal`, `arm64` or `amd64`.
+pub struct M {
+    pub version: &'static str,
+    pub architecture: &'static str,
+    pub required: bool,
+    pub minimum: Option<&'static str>,
+    pub yanked: bool,
+    pub rollout: u8,
+}
+
+pub const fn mac(version: &'static str, architecture: &'static str) -> M {
+    M {
+        version,
+        architecture,
+        required: false,
+        minimum: None,
+        yanked: false,
+        rollout: 100,
+    }
+}
+
+pub const fn universal(version: &'static str) -> M {
+    mac(version, "universal")
+}
+
+/// (offered version, its architecture, required) or None for "no update".
+pub type MacExpected = Option<(&'static str, &'static str, bool)>;
+
+/// A darwin client of `architecture` at `current`, with no install id (so
+/// only complete rollouts are offered).
+pub struct UniversalCase {
+    pub name: &'static str,
+    pub releases: &'static [M],
+    pub architecture: &'static str,
+    pub current: &'static str,
+    pub expected: MacExpected,
+}
+
+const fn on_mac(
+    name: &'static str,
+    releases: &'static [M],
+    architecture: &'static str,
+    current: &'static str,
+    expected: MacExpected,
+) -> UniversalCase {
+    UniversalCase {
+        name,
+        releases,
+        architecture,
+        current,
+        expected,
+    }
+}
+
+/// The decision with universal macOS releases: one serves Intel and Apple
+/// silicon Macs; a higher version wins whatever its architecture; at the
+/// same version the client's own architecture wins, whatever its state.
+pub static UNIVERSAL_CASES: &[UniversalCase] = &[
+    on_mac(
+        "universal only, Apple silicon",
+        &[universal("1.0.0"), universal("1.1.0")],
+        "arm64",
+        "1.0.0",
+        Some(("1.1.0", "universal", false)),
+    ),
+    on_mac(
+        "universal only, Intel",
+        &[universal("1.1.0")],
+        "amd64",
+        "1.0.0",
+        Some(("1.1.0", "universal", false)),
+    ),
+    on_mac(
+        "universal is not for 32-bit",
+        &[universal("1.1.0")],
+        "386",
+        "1.0.0",
+        None,
+    ),
+    on_mac(
+        "a universal client sees universal releases only",
+        &[universal("1.1.0"), mac("1.2.0", "arm64")],
+        "universal",
+        "1.0.0",
+        Some(("1.1.0", "universal", false)),
+    ),
+    on_mac(
+        "same version: the specific release wins",
+        &[universal("1.1.0"), mac("1.1.0", "arm64")],
+        "arm64",
+        "1.0.0",
+        Some(("1.1.0", "arm64", false)),
+    ),
+    on_mac(
+        "same version: the other architecture gets universal",
+        &[universal("1.1.0"), mac("1.1.0", "arm64")],
+        "amd64",
+        "1.0.0",
+        Some(("1.1.0", "universal", false)),
+    ),
+    on_mac(
+        "universal newer than specific wins",
+        &[mac("1.1.0", "arm64"), universal("1.2.0")],
+        "arm64",
+        "1.0.0",
+        Some(("1.2.0", "universal", false)),
+    ),
+    on_mac(
+        "specific newer than universal wins",
+        &[universal("1.1.0"), mac("1.2.0", "arm64")],
+        "arm64",
+        "1.0.0",
+        Some(("1.2.0", "arm64", false)),
+    ),
+    on_mac(
+        "another architecture's newer release does not count",
+        &[universal("1.1.0"), mac("1.2.0", "amd64")],
+        "arm64",
+        "1.0.0",
+        Some(("1.1.0", "universal", false)),
+    ),
+    on_mac(
+        "client at the universal version: no update",
+        &[universal("1.1.0"), mac("1.0.0", "arm64")],
+        "arm64",
+        "1.1.0",
+        None,
+    ),
+    on_mac(
+        "yanked universal: the older specific release",
+        &[mac("1.1.0", "arm64"), Mq::YANKED_UNIVERSAL_1_2],
+        "arm64",
+        "1.0.0",
+        Some(("1.1.0", "arm64", false)),
+    ),
+    on_mac(
+        "yanked specific hides the universal build of its version",
+        &[universal("1.1.0"), Mq::YANKED_ARM64_1_2, universal("1.2.0")],
+        "arm64",
+        "1.0.0",
+        Some(("1.1.0", "universal", false)),
+    ),
+    on_mac(
+        "staged specific hides the universal build of its version",
+        &[universal("1.1.0"), Mq::STAGED_ARM64_1_2, universal("1.2.0")],
+        "arm64",
+        "1.0.0",
+        Some(("1.1.0", "universal", false)),
+    ),
+    on_mac(
+        "staged universal: the older specific release",
+        &[mac("1.1.0", "amd64"), Mq::STAGED_UNIVERSAL_1_2],
+        "amd64",
+        "1.0.0",
+        Some(("1.1.0", "amd64", false)),
+    ),
+    on_mac(
+        "skipped required universal propagates",
+        &[Mq::REQUIRED_UNIVERSAL_1_1, mac("1.2.0", "arm64")],
+        "arm64",
+        "1.0.0",
+        Some(("1.2.0", "arm64", true)),
+    ),
+    on_mac(
+        "a required universal hidden by the specific release does not count",
+        &[
+            Mq::REQUIRED_UNIVERSAL_1_1,
+            mac("1.1.0", "arm64"),
+            mac("1.2.0", "arm64"),
+        ],
+        "arm64",
+        "1.0.0",
+        Some(("1.2.0", "arm64", false)),
+    ),
+    on_mac(
+        "universal stepping stone to a specific release",
+        &[universal("1.5.0"), Mq::ARM64_2_FROM_1_5],
+        "arm64",
+        "1.0.0",
+        Some(("1.5.0", "universal", false)),
+    ),
+];
+
+/// Mac releases that need more than one modifier.
+struct Mq;
+impl Mq {
+    const YANKED_UNIVERSAL_1_2: M = M {
+        yanked: true,
+        ..universal("1.2.0")
+    };
+    const YANKED_ARM64_1_2: M = M {
+        yanked: true,
+        ..mac("1.2.0", "arm64")
+    };
+    const STAGED_ARM64_1_2: M = M {
+        rollout: 50,
+        ..mac("1.2.0", "arm64")
+    };
+    const STAGED_UNIVERSAL_1_2: M = M {
+        rollout: 50,
+        ..universal("1.2.0")
+    };
+    const REQUIRED_UNIVERSAL_1_1: M = M {
+        required: true,
+        ..universal("1.1.0")
+    };
+    const ARM64_2_FROM_1_5: M = M {
+        minimum: Some("1.5.0"),
+        ..mac("2.0.0", "arm64")
     };
 }

@@ -14,6 +14,8 @@ mod stats;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use semver::Version;
 
+use super::platform::runs_on;
+
 pub use sketch::{InstallSketch, SKETCH_RELATIVE_ERROR, install_hash};
 pub use stats::{ReleaseTrack, StatsBuilder, merge_installs};
 
@@ -280,7 +282,8 @@ impl VersionFilter {
     }
 }
 
-/// The installs a rollout change reaches: one track, some versions.
+/// The installs a rollout change reaches: one track, some versions. A
+/// universal release's track is the Intel and Apple silicon Macs it runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackFilter {
     pub platform: String,
@@ -292,7 +295,7 @@ pub struct TrackFilter {
 impl TrackFilter {
     pub fn admits(&self, series: &Series) -> bool {
         series.platform == self.platform
-            && series.architecture == self.architecture
+            && runs_on(&self.platform, &self.architecture, &series.architecture)
             && series.channel == self.channel
             && self.versions.admits(&series.version)
     }
@@ -336,5 +339,29 @@ mod tests {
         assert!(!VersionFilter::Below(v2.clone()).admits(OTHER));
         assert!(VersionFilter::Exactly(v2.clone()).admits("2.0.0"));
         assert!(VersionFilter::Any.admits(UNKNOWN));
+    }
+
+    #[test]
+    fn a_universal_track_counts_the_macs_it_serves() {
+        let series = |platform: &str, architecture: &str| Series {
+            application_id: "desk".into(),
+            channel: "stable".into(),
+            platform: platform.into(),
+            architecture: architecture.into(),
+            version: "1.0.0".into(),
+            outcome: Outcome::None,
+            offered: String::new(),
+        };
+        let track = |architecture: &str| TrackFilter {
+            platform: "darwin".into(),
+            architecture: architecture.into(),
+            channel: "stable".into(),
+            versions: VersionFilter::Any,
+        };
+        assert!(track("universal").admits(&series("darwin", "arm64")));
+        assert!(track("universal").admits(&series("darwin", "amd64")));
+        assert!(!track("universal").admits(&series("darwin", "386")));
+        assert!(!track("universal").admits(&series("linux", "amd64")));
+        assert!(!track("arm64").admits(&series("darwin", "amd64")));
     }
 }

@@ -2,19 +2,24 @@
 //! the newest release of a track, and feeds walked newest-first.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 use std::ops::Bound;
 use std::sync::Arc;
 
 use semver::Version;
 
-use super::{Catalog, Latest, Offer, Track, TrackKey, UpdateDecision, UpdateQuery};
+use super::view::TrackView;
+use super::{Catalog, Latest, Offer, UpdateDecision, UpdateQuery};
 use crate::domain::model::Release;
+use crate::domain::platform::runs_on;
 
 impl Catalog {
     /// The update decision for one client. `None` when the application is unknown.
     ///
     /// Candidates are the releases of the client's platform, architecture and
-    /// channel that are not yanked and whose rollout admits this install,
+    /// channel (on an Intel or Apple silicon Mac also the universal ones,
+    /// which a release of the client's own architecture at the same version
+    /// hides) that are not yanked and whose rollout admits this install,
     /// pre-releases only when allowed, capped by the application's
     /// `max_version`. The highest candidate newer than the client that the
     /// client may install (its `minimum_version` is met) is offered, so a
@@ -25,14 +30,7 @@ impl Catalog {
     pub fn decide(&self, app_id: &str, query: &UpdateQuery<'_>) -> Option<UpdateDecision> {
         let entry = self.apps.get(app_id)?;
         let app = &entry.app;
-        let track_key = TrackKey {
-            platform: query.platform.to_string(),
-            architecture: query.architecture.to_string(),
-            channel: query.channel.to_string(),
-        };
-        let Some(track) = entry.tracks.get(&track_key) else {
-            return Some(UpdateDecision::NoUpdate);
-        };
+        let view = entry.view(query.platform, query.architecture, query.channel);
         let allow_prerelease = query.allow_prerelease || app.config.allow_prerelease;
         let upper = match &app.config.max_version {
             Some(max) => Bound::Included(max.clone()),
@@ -42,11 +40,8 @@ impl Catalog {
         if !bounds_are_ordered(&lower, &upper) {
             return Some(UpdateDecision::NoUpdate);
         }
-        let offered = track
-            .by_version
-            .range((lower.clone(), upper))
-            .rev()
-            .map(|(_, release)| release)
+        let offered = view
+            .newest_first_in((lower.clone(), upper))
             .find(|release| {
                 offerable(release, query, allow_prerelease)
                     && release
@@ -56,15 +51,10 @@ impl Catalog {
         let Some(release) = offered else {
             return Some(UpdateDecision::NoUpdate);
         };
-        let required_set = if allow_prerelease {
-            &track.required_all
-        } else {
-            &track.required_stable
-        };
-        let skipped_required = required_set
-            .range((lower, Bound::Included(release.version().clone())))
-            .next()
-            .is_some();
+        let skipped_required = view.requires_in(
+            (lower, Bound::Included(release.version().clone())),
+            allow_prerelease,
+        );
         let below_min = app
             .config
             .min_version
@@ -85,25 +75,18 @@ impl Catalog {
         };
         let allow_prerelease = query.allow_prerelease || entry.app.config.allow_prerelease;
         channels_followed(query.channel).iter().any(|channel| {
-            let key = TrackKey {
-                platform: query.platform.to_string(),
-                architecture: query.architecture.to_string(),
-                channel: channel.to_string(),
-            };
-            entry.tracks.get(&key).is_some_and(|track| {
-                track
-                    .by_version
-                    .range((
-                        Bound::Excluded(query.current_version.clone()),
-                        Bound::Unbounded,
-                    ))
-                    .any(|(_, release)| {
-                        offerable(release, query, allow_prerelease)
-                            && !release
-                                .rollout
-                                .admits(app_id, release.version(), query.install_id)
-                    })
-            })
+            entry
+                .view(query.platform, query.architecture, channel)
+                .newest_first_in((
+                    Bound::Excluded(query.current_version.clone()),
+                    Bound::Unbounded,
+                ))
+                .any(|release| {
+                    offerable(release, query, allow_prerelease)
+                        && !release
+                            .rollout
+                            .admits(app_id, release.version(), query.install_id)
+                })
         })
     }
 
@@ -138,36 +121,28 @@ impl Catalog {
         }
         let entry = self.apps.get(app_id)?;
         let allow_prerelease = query.allow_prerelease || entry.app.config.allow_prerelease;
-        let tracks: Vec<&Track> = channels
+        let views: Vec<TrackView<'_>> = channels
             .iter()
-            .filter_map(|channel| {
-                entry.tracks.get(&TrackKey {
-                    platform: query.platform.to_string(),
-                    architecture: query.architecture.to_string(),
-                    channel: channel.to_string(),
-                })
-            })
+            .map(|channel| entry.view(query.platform, query.architecture, channel))
             .collect();
-        let running_yanked = tracks.iter().any(|t| {
-            t.by_version
-                .get(query.current_version)
-                .is_some_and(|r| r.yanked)
-        });
+        let running_yanked = views
+            .iter()
+            .any(|view| view.get(query.current_version).is_some_and(|r| r.yanked));
         if !running_yanked {
             return None;
         }
-        let replacement = tracks
+        let replacement = views
             .iter()
-            .filter_map(|t| {
-                t.by_version
-                    .range(..query.current_version.clone())
-                    .rev()
-                    .map(|(_, r)| r)
-                    .find(|r| {
-                        !r.yanked
-                            && (allow_prerelease || !r.is_prerelease())
-                            && r.rollout.admits(app_id, r.version(), query.install_id)
-                    })
+            .filter_map(|view| {
+                view.newest_first_in((
+                    Bound::Unbounded,
+                    Bound::Excluded(query.current_version.clone()),
+                ))
+                .find(|r| {
+                    !r.yanked
+                        && (allow_prerelease || !r.is_prerelease())
+                        && r.rollout.admits(app_id, r.version(), query.install_id)
+                })
             })
             .max_by(|a, b| a.version().cmp(b.version()));
         replacement.map(|release| Offer {
@@ -178,7 +153,8 @@ impl Catalog {
     }
 
     /// Releases of one platform and architecture on the given channels (all
-    /// channels when `None`), oldest first. `None` when the application is unknown.
+    /// channels when `None`), oldest first, as [`Catalog::newest_first`]
+    /// picks them. `None` when the application is unknown.
     pub fn track_releases(
         &self,
         app_id: &str,
@@ -194,7 +170,9 @@ impl Catalog {
         Some(releases)
     }
 
-    /// The release of exactly `version` for this target on one of `channels`.
+    /// The release of exactly `version` for this target on one of
+    /// `channels`: its own architecture's, else (on an Intel or Apple silicon
+    /// Mac) the universal one.
     pub fn release_at(
         &self,
         app_id: &str,
@@ -204,22 +182,16 @@ impl Catalog {
         version: &Version,
     ) -> Option<&Arc<Release>> {
         let entry = self.apps.get(app_id)?;
-        channels.iter().find_map(|channel| {
-            entry
-                .tracks
-                .get(&TrackKey {
-                    platform: platform.to_string(),
-                    architecture: architecture.to_string(),
-                    channel: channel.to_string(),
-                })?
-                .by_version
-                .get(version)
-        })
+        channels
+            .iter()
+            .find_map(|channel| entry.view(platform, architecture, channel).get(version))
     }
 
     /// The same releases, newest first, merged lazily from the channels'
     /// ordered maps: a feed that needs only the newest few never walks the
-    /// whole history.
+    /// whole history. On an Intel or Apple silicon Mac the universal
+    /// releases of each channel are merged in, but for the versions its own
+    /// architecture has on that channel.
     pub fn newest_first<'a>(
         &'a self,
         app_id: &str,
@@ -228,15 +200,24 @@ impl Catalog {
         channels: Option<&[&str]>,
     ) -> Option<impl Iterator<Item = &'a Arc<Release>> + 'a> {
         let entry = self.apps.get(app_id)?;
-        let mut tracks: Vec<_> = entry
+        let present: BTreeSet<&str> = entry
             .tracks
-            .iter()
-            .filter(|(key, _)| {
+            .keys()
+            .filter(|key| {
                 key.platform == platform
-                    && key.architecture == architecture
+                    && runs_on(platform, &key.architecture, architecture)
                     && channels.is_none_or(|c| c.contains(&key.channel.as_str()))
             })
-            .map(|(_, track)| track.by_version.values().rev().peekable())
+            .map(|key| key.channel.as_str())
+            .collect();
+        let mut tracks: Vec<_> = present
+            .into_iter()
+            .map(|channel| {
+                entry
+                    .view(platform, architecture, channel)
+                    .newest_first()
+                    .peekable()
+            })
             .collect();
         Some(std::iter::from_fn(move || {
             let newest = tracks
@@ -262,21 +243,17 @@ impl Catalog {
         let Some(entry) = self.apps.get(app_id) else {
             return Latest::UnknownApplication;
         };
-        let track_key = TrackKey {
-            platform: platform.to_string(),
-            architecture: architecture.to_string(),
-            channel: channel.to_string(),
-        };
         let allow_prerelease = allow_prerelease || entry.app.config.allow_prerelease;
         let max = entry.app.config.max_version.as_ref();
-        let newest = entry.tracks.get(&track_key).and_then(|track| {
-            track.by_version.values().rev().find(|r| {
+        let newest = entry
+            .view(platform, architecture, channel)
+            .newest_first()
+            .find(|r| {
                 (allow_prerelease || !r.is_prerelease())
                     && !r.yanked
                     && r.rollout.admits(app_id, r.version(), None)
                     && max.is_none_or(|m| r.version() <= m)
-            })
-        });
+            });
         match newest {
             Some(release) => Latest::Release(Arc::clone(release)),
             None => Latest::NoRelease,

@@ -15,6 +15,7 @@ use semver::Version;
 
 mod decide;
 mod public;
+mod view;
 
 use super::model::{Application, Release, ReleaseKey};
 
@@ -238,10 +239,6 @@ impl Catalog {
     /// The release of the same target, in any channel, whose version equals
     /// `key`'s up to build metadata.
     pub fn version_twin(&self, key: &ReleaseKey) -> Option<Arc<Release>> {
-        // Versions equal in precedence sort together, the one without build
-        // metadata first, so one range step per channel finds a twin.
-        let mut base = key.version.clone();
-        base.build = semver::BuildMetadata::EMPTY;
         let entry = self.apps.get(&key.application_id)?;
         entry
             .tracks
@@ -249,14 +246,7 @@ impl Catalog {
             .filter(|(track_key, _)| {
                 track_key.platform == key.platform && track_key.architecture == key.architecture
             })
-            .find_map(|(_, track)| {
-                track
-                    .by_version
-                    .range(base.clone()..)
-                    .next()
-                    .filter(|(v, _)| v.cmp_precedence(&key.version) == Ordering::Equal)
-                    .map(|(_, release)| release.clone())
-            })
+            .find_map(|(_, track)| track.twin_of(&key.version).cloned())
     }
 
     pub fn release_count(&self, app_id: &str) -> usize {

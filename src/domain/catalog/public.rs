@@ -6,6 +6,10 @@
 //! `max_version`, and fully rolled out (100 %, not paused). A visitor who
 //! downloads by hand bypasses the staged rollout, so a partial rollout stays
 //! off the page until it reaches everyone.
+//!
+//! A universal macOS release is listed first among the Mac downloads, since
+//! it runs on every Mac, unless it is superseded: when neither an Intel nor
+//! an Apple silicon Mac would be offered it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,10 +17,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use semver::Version;
 
-use super::{Catalog, Track};
+use super::view::TrackView;
+use super::{AppEntry, Catalog, Track};
 use crate::domain::artifact::{Artifact, ArtifactKind};
 use crate::domain::model::{Application, Release};
-use crate::domain::platform::{ARCHITECTURES, DEFAULT_CHANNEL, PLATFORMS, normalize_platform};
+use crate::domain::platform::{
+    ARCHITECTURES, DEFAULT_CHANNEL, PLATFORMS, UNIVERSAL, normalize_platform, served_by_universal,
+};
 
 /// What a download address names: a platform (`windows`, `mac`, `linux`,
 /// ...) or, after Hazel and Nuts, a kind of file standing for its platform
@@ -122,15 +129,16 @@ fn is_public(app: &Application, release: &Release) -> bool {
 }
 
 /// Sorts targets by the application's platform order (unlisted platforms
-/// after, in the service's order), then by architecture.
+/// after, in the service's order), then by architecture, universal first.
 fn target_order(app: &Application, platform: &str, architecture: &str) -> (usize, usize) {
     let listed = app.platforms.iter().position(|p| p == platform);
     let known = PLATFORMS.iter().position(|p| *p == platform);
     let platform_rank = listed.unwrap_or(app.platforms.len() + known.unwrap_or(PLATFORMS.len()));
-    let architecture_rank = ARCHITECTURES
-        .iter()
-        .position(|a| *a == architecture)
-        .unwrap_or(ARCHITECTURES.len());
+    let architecture_rank = [UNIVERSAL]
+        .into_iter()
+        .chain(ARCHITECTURES)
+        .position(|a| a == architecture)
+        .unwrap_or(ARCHITECTURES.len() + 1);
     (platform_rank, architecture_rank)
 }
 
@@ -140,6 +148,25 @@ fn newest_public<'a>(app: &Application, track: &'a Track) -> Option<&'a Arc<Rele
         .values()
         .rev()
         .find(|release| is_public(app, release))
+}
+
+/// The newest public release a client of this view would be offered.
+fn newest_public_in<'a>(app: &Application, view: TrackView<'a>) -> Option<&'a Arc<Release>> {
+    view.newest_first().find(|release| is_public(app, release))
+}
+
+/// Whether an Intel or an Apple silicon Mac would be offered `universal`.
+fn serves_a_mac(entry: &AppEntry, universal: &Release) -> bool {
+    ARCHITECTURES
+        .into_iter()
+        .filter(|a| served_by_universal(&universal.key.platform, a))
+        .any(|a| {
+            newest_public_in(
+                &entry.app,
+                entry.view(&universal.key.platform, a, DEFAULT_CHANNEL),
+            )
+            .is_some_and(|r| r.key == universal.key)
+        })
 }
 
 impl Catalog {
@@ -155,18 +182,34 @@ impl Catalog {
         self.public_downloads_for(app_id, None)
     }
 
-    /// The newest public release for `target` on `architecture`, or on the
-    /// first architecture (amd64, arm64, 386, arm) whose newest public
-    /// release has a file `target` accepts.
+    /// The newest public release for `target` on `architecture` (on an
+    /// Intel or Apple silicon Mac, a universal one when that is what the
+    /// Mac would be offered), or on the first architecture (universal,
+    /// amd64, arm64, 386, arm) whose newest public release has a file
+    /// `target` accepts.
     pub fn public_download(
         &self,
         app_id: &str,
         target: &DownloadTarget,
         architecture: Option<&str>,
     ) -> Option<PublicDownload> {
-        self.public_downloads_for(app_id, Some(target))
-            .into_iter()
-            .find(|d| architecture.is_none_or(|a| d.release.key.architecture == a))
+        let Some(architecture) = architecture else {
+            return self
+                .public_downloads_for(app_id, Some(target))
+                .into_iter()
+                .next();
+        };
+        let entry = self
+            .apps
+            .get(app_id)
+            .filter(|e| e.app.config.download_page)?;
+        let view = entry.view(target.platform, architecture, DEFAULT_CHANNEL);
+        let release = newest_public_in(&entry.app, view)?;
+        let file = target.file_of(release)?.clone();
+        Some(PublicDownload {
+            release: release.clone(),
+            file,
+        })
     }
 
     fn public_downloads_for(
@@ -194,6 +237,7 @@ impl Catalog {
                     file,
                 })
             })
+            .filter(|d| d.release.key.architecture != UNIVERSAL || serves_a_mac(entry, &d.release))
             .collect();
         downloads.sort_by_key(|d| {
             target_order(app, &d.release.key.platform, &d.release.key.architecture)

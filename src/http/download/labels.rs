@@ -1,7 +1,7 @@
 //! How the page and the feed name platforms, architectures, sizes and
 //! digests for people.
 
-use crate::domain::Artifact;
+use crate::domain::{Artifact, UNIVERSAL};
 
 pub fn platform(platform: &str) -> &str {
     match platform {
@@ -14,11 +14,13 @@ pub fn platform(platform: &str) -> &str {
     }
 }
 
-/// Macs are "Intel" or "Apple silicon", as Apple names them.
+/// Macs are "Intel" or "Apple silicon", as Apple names them; a universal
+/// build runs on both.
 pub fn architecture<'a>(platform: &str, architecture: &'a str) -> &'a str {
     match (platform, architecture) {
         ("darwin", "amd64") => "Intel",
         ("darwin", "arm64") => "Apple silicon",
+        (_, UNIVERSAL) => "Universal (Apple silicon and Intel)",
         (_, "amd64") => "x64",
         (_, "arm64") => "ARM64",
         (_, "386") => "x86, 32-bit",
@@ -27,8 +29,15 @@ pub fn architecture<'a>(platform: &str, architecture: &'a str) -> &'a str {
     }
 }
 
-/// "Windows (x64)".
+/// "Windows (x64)"; "macOS Universal (Apple silicon and Intel)".
 pub fn target(platform_name: &str, architecture_name: &str) -> String {
+    if architecture_name == UNIVERSAL {
+        return format!(
+            "{} {}",
+            platform(platform_name),
+            architecture(platform_name, architecture_name)
+        );
+    }
     format!(
         "{} ({})",
         platform(platform_name),
@@ -80,5 +89,9 @@ mod tests {
         assert_eq!(target("darwin", "arm64"), "macOS (Apple silicon)");
         assert_eq!(target("windows", "amd64"), "Windows (x64)");
         assert_eq!(target("linux", "arm"), "Linux (ARM, 32-bit)");
+        assert_eq!(
+            target("darwin", "universal"),
+            "macOS Universal (Apple silicon and Intel)"
+        );
     }
 }

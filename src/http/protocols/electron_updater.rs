@@ -139,7 +139,8 @@ fn staging_admits(release: &Release, staging_id: Option<&str>) -> bool {
 /// The releases the channel file names: the newest version that every
 /// architecture with an acceptable release has, so no client is handed
 /// another architecture's installer; else the newest of the first
-/// architecture (in the file's order) that has one.
+/// architecture (in the file's order) that has one. A universal release
+/// that stands in for both Mac architectures is named once.
 fn pick(
     catalog: &Catalog,
     app_id: &str,
@@ -173,8 +174,13 @@ fn pick(
                     .cloned()
             })
             .collect();
-        if let Some(mut group) = siblings {
-            group.insert(0, Arc::clone(candidate));
+        if let Some(siblings) = siblings {
+            let mut group = vec![Arc::clone(candidate)];
+            for sibling in siblings {
+                if group.iter().all(|r| r.key != sibling.key) {
+                    group.push(sibling);
+                }
+            }
             return Some(group);
         }
     }

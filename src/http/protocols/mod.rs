@@ -79,6 +79,7 @@ fn tauri_arch(architecture: &str) -> &'static str {
         "amd64" => "x86_64",
         "arm64" => "aarch64",
         "386" => "i686",
+        "universal" => "universal",
         _ => "armv7",
     }
 }

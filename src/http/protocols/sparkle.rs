@@ -2,6 +2,9 @@
 //!
 //! The whole feed is sent and the client chooses, so every channel is in it:
 //! items outside `stable` carry `<sparkle:channel>`, which apps opt into.
+//! Sparkle has no architecture split: a Mac's feed (`amd64` or `arm64`)
+//! holds one item per version, the universal release where its own
+//! architecture has none.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -37,7 +40,7 @@ async fn appcast(
     let architecture = normalize_architecture(&arch).ok_or_else(|| {
         ApiError::field(
             "arch",
-            "must be amd64 (x86_64), arm64 (aarch64), 386 (i686) or arm",
+            "must be amd64 (x86_64), arm64 (aarch64), 386 (i686), arm or universal",
         )
     })?;
     let kinds: &[ArtifactKind] = match platform {

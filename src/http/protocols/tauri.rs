@@ -3,6 +3,10 @@
 //! Dynamic: `GET /tauri/{app}/{channel}/{target}/{arch}/{current_version}`
 //! answers 200 with one update or 204. Static: `GET /tauri/{app}/{channel}/latest.json`
 //! lists the newest fully rolled-out version for every platform.
+//!
+//! A universal macOS release is `darwin-universal` in the static manifest,
+//! and also `darwin-x86_64` and `darwin-aarch64` where no release of that
+//! architecture has the version: Tauri looks a Mac up by its CPU.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     allow_prerelease, application, channel, current_version, no_content, rfc3339, tauri_arch,
 };
-use crate::domain::platform::ARCHITECTURES;
+use crate::domain::platform::{ARCHITECTURES, UNIVERSAL, UNIVERSAL_PLATFORM};
 use crate::domain::signing::tauri_signature_field;
 use crate::domain::{
     Artifact, ArtifactKind, Release, UpdateQuery, channels_followed, normalize_architecture,
@@ -147,9 +151,7 @@ async fn dynamic(
     let channel_name = channel(&channel_name)?;
     let current = current_version(&current, "current_version")?;
     let install = install_id(&headers, params.install_id.as_deref())?;
-    let (Some(platform), Some(architecture)) =
-        (normalize_platform(&target), normalize_architecture(&arch))
-    else {
+    let Some((platform, architecture)) = dynamic_target(&target, &arch) else {
         return Ok(no_content());
     };
     let kinds = kinds_for(platform, params.bundle_type.as_deref())?;
@@ -190,6 +192,16 @@ async fn dynamic(
     .into_response())
 }
 
+/// The platform and architecture a check names. An app built for
+/// `universal-apple-darwin` that sets `.target("darwin-universal")` sends
+/// that as its target (and its CPU as the arch): it wants universal builds.
+fn dynamic_target(target: &str, arch: &str) -> Option<(&'static str, &'static str)> {
+    if normalize_architecture(target) == Some(UNIVERSAL) {
+        return Some((UNIVERSAL_PLATFORM, UNIVERSAL));
+    }
+    Some((normalize_platform(target)?, normalize_architecture(arch)?))
+}
+
 /// Static manifests cannot tell installs apart, so they carry only releases
 /// rolled out to everyone.
 async fn static_manifest(
@@ -208,9 +220,17 @@ async fn static_manifest(
     let targets: Vec<(&str, &str)> = app
         .platforms
         .iter()
-        .flat_map(|p| ARCHITECTURES.into_iter().map(move |a| (p.as_str(), a)))
+        .flat_map(|p| {
+            let universal = (p == UNIVERSAL_PLATFORM).then_some(UNIVERSAL);
+            ARCHITECTURES
+                .into_iter()
+                .chain(universal)
+                .map(move |a| (p.as_str(), a))
+        })
         .collect();
-    let at_newest: Vec<Arc<Release>> = state
+    // Each target's release at the newest version: on a Mac, the universal
+    // one when the target's own architecture has none.
+    let at_newest: Vec<(&str, Arc<Release>)> = state
         .registry
         .read(|c| {
             let newest = targets
@@ -227,20 +247,20 @@ async fn static_manifest(
                     .filter_map(|(platform, arch)| {
                         c.release_at(&app_id, platform, arch, &channels, &newest)
                             .filter(|r| offered(r))
-                            .cloned()
+                            .map(|r| (*arch, Arc::clone(r)))
                     })
                     .collect(),
             )
         })
         .unwrap_or_default();
-    let Some(newest_release) = at_newest.first().cloned() else {
+    let Some((_, newest_release)) = at_newest.first().cloned() else {
         return Ok(no_content());
     };
     let newest = newest_release.version().clone();
     let mut platforms = BTreeMap::new();
-    for release in &at_newest {
+    for (target_arch, release) in &at_newest {
         let os = release.key.platform.as_str();
-        let arch = tauri_arch(&release.key.architecture);
+        let arch = tauri_arch(target_arch);
         // The file the dynamic endpoint gives a client that names no bundle.
         let default_kind = signed_file(release, default_kinds(os)).map(|(f, _)| f.kind);
         for file in &release.files {

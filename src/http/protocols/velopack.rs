@@ -74,8 +74,12 @@ async fn feed_or_package(
     let app = application(&state, &app_id)?;
     let platform = normalize_platform(&platform)
         .ok_or_else(|| ApiError::field("platform", "must be windows, linux or darwin (macos)"))?;
-    let architecture = normalize_architecture(&arch)
-        .ok_or_else(|| ApiError::field("arch", "must be amd64 (x64), arm64, 386 (x86) or arm"))?;
+    let architecture = normalize_architecture(&arch).ok_or_else(|| {
+        ApiError::field(
+            "arch",
+            "must be amd64 (x64), arm64, 386 (x86), arm or universal",
+        )
+    })?;
     if let Some(channel_part) = file
         .strip_prefix("releases.")
         .and_then(|f| f.strip_suffix(".json"))

@@ -14,5 +14,6 @@ mod rollouts;
 mod scoped_matrix;
 mod security;
 mod stats;
+mod universal;
 mod updates;
 mod webhooks;

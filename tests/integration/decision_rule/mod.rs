@@ -3,6 +3,7 @@
 mod catalog;
 mod rollouts;
 mod table;
+mod universal;
 
 use std::collections::BTreeMap;
 

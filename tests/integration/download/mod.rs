@@ -6,6 +6,7 @@
 mod feed;
 mod page;
 mod redirects;
+mod universal;
 
 use serde_json::{Value, json};
 

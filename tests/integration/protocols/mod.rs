@@ -7,6 +7,7 @@ mod registration;
 mod sparkle;
 mod squirrel;
 mod tauri;
+mod universal;
 mod velopack;
 mod verification;
 
