@@ -6,6 +6,7 @@
 mod common;
 
 mod analytics;
+mod cors;
 mod cli_keys;
 mod durability;
 mod http;
