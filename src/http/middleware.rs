@@ -69,8 +69,8 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
 /// Update checks read it for staged rollouts (`extract::install_id`).
 const INSTALL_ID_HEADER: &str = "x-install-id";
 
-/// Answers every `OPTIONS` request itself, before routing, so a preflight
-/// to a route without an `OPTIONS` handler is not a 405.
+/// Answers every `OPTIONS` request itself, so a preflight to a route
+/// without an `OPTIONS` handler is not a 405.
 fn cors_layer(origins: &[String], max_age: Duration) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
