@@ -6,8 +6,8 @@
 mod common;
 
 mod analytics;
-mod cors;
 mod cli_keys;
+mod cors;
 mod durability;
 mod http;
 mod import_feed;

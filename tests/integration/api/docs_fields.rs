@@ -72,7 +72,10 @@ impl Walk<'_> {
                 .unwrap_or_else(|| panic!("{at}: unexpected $ref {reference}"));
             if self.seen.insert(name.to_string()) {
                 let resolved = &self.schemas[name];
-                assert!(!resolved.is_null(), "{at}: $ref {reference} does not resolve");
+                assert!(
+                    !resolved.is_null(),
+                    "{at}: $ref {reference} does not resolve"
+                );
                 self.schema(resolved, &format!("{at} → {name}"));
             }
             return;

@@ -24,10 +24,8 @@ async fn tauri_app() -> (TestApp, TauriKeys) {
 /// writes when not told the version: `timestamp:<unix>\tfile:<name>`.
 fn signed_as(keys: &TauriKeys, url: &str, signed_name: &str) -> Value {
     let mut bundle = file("app", url, BYTES);
-    bundle["signature"] = json!(keys.sign_with_comment(
-        BYTES,
-        &format!("timestamp:1700000000\tfile:{signed_name}")
-    ));
+    bundle["signature"] =
+        json!(keys.sign_with_comment(BYTES, &format!("timestamp:1700000000\tfile:{signed_name}")));
     bundle
 }
 
@@ -65,11 +63,7 @@ async fn a_signature_made_for_another_file_is_refused_naming_both() {
                     "signature": keys.sign_with_comment(BYTES, "timestamp:1700000000\tfile:other.tar.gz")}),
         )
         .await;
-    assert!(
-        single
-            .field_error("signature")
-            .contains("not app.tar.gz")
-    );
+    assert!(single.field_error("signature").contains("not app.tar.gz"));
 }
 
 #[tokio::test]
