@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use percent_encoding::percent_decode_str;
 
 use super::signing::{EdSignature, MinisignSignature, SigningKeys};
 use super::validate::{
@@ -218,15 +219,17 @@ const TAURI_KINDS: [ArtifactKind; 6] = [
 const SPARKLE_KINDS: [ArtifactKind; 3] = [ArtifactKind::Zip, ArtifactKind::Dmg, ArtifactKind::App];
 
 /// Checks signatures against the application's keys as far as possible
-/// without the file: presence, key id, algorithm and signed version.
+/// without the file: presence, key id, algorithm, signed version and
+/// signed file name.
 fn check_signatures(release: &Release, keys: &SigningKeys, single: bool, errors: &mut FieldErrors) {
     for (index, file) in release.files.iter().enumerate() {
         let field = |name: &str| file_field(single, index, name);
         if let Some(key) = &keys.tauri {
             match &file.signature {
                 Some(sig) => {
+                    let file_name = percent_decode_str(file.file_name()).decode_utf8_lossy();
                     let checked = MinisignSignature::parse(sig)
-                        .and_then(|s| s.check_against(key, release.version()));
+                        .and_then(|s| s.check_against(key, release.version(), &file_name));
                     if let Err(e) = checked {
                         errors.add(field("signature"), e);
                     }

@@ -47,17 +47,26 @@ impl MinisignSignature {
         })
     }
 
-    /// The `version:` the Tauri CLI writes into the trusted comment, if any.
-    pub fn signed_version(&self) -> Option<&str> {
+    /// One `key:value` of the trusted comment, which the Tauri CLI writes as
+    /// `timestamp:<unix>\tfile:<name>`, with `\tversion:<version>` when it
+    /// knows the app's version.
+    fn trusted(&self, key: &str) -> Option<&str> {
         self.0
             .trusted_comment()
             .split('\t')
-            .find_map(|part| part.strip_prefix("version:"))
+            .find_map(|part| part.strip_prefix(key)?.strip_prefix(':'))
     }
 
     /// Checks everything that can be checked without the file: the signing
-    /// key, the algorithm and the signed version.
-    pub fn check_against(&self, key: &TauriPublicKey, version: &Version) -> Result<(), String> {
+    /// key, the algorithm, and the signed version and file name when the
+    /// trusted comment names them. `file_name` is the registered URL's last
+    /// path segment, percent-decoded.
+    pub fn check_against(
+        &self,
+        key: &TauriPublicKey,
+        version: &Version,
+        file_name: &str,
+    ) -> Result<(), String> {
         key.0.verify_stream(&self.0).map_err(|e| match e {
             minisign_verify::Error::UnexpectedKeyId => {
                 "was made with a different key than the application's tauri_public_key".to_string()
@@ -67,13 +76,20 @@ impl MinisignSignature {
             }
             other => format!("cannot be checked: {other}"),
         })?;
-        if let Some(signed) = self.signed_version() {
+        if let Some(signed) = self.trusted("version") {
             let matches = super::parse_version(signed).is_ok_and(|v| &v == version);
             if !matches {
                 return Err(format!(
                     "was made for version {signed}, not {version} (trusted comment `version:`)"
                 ));
             }
+        }
+        if let Some(signed) = self.trusted("file")
+            && !is_signed_file(signed, file_name)
+        {
+            return Err(format!(
+                "was made for the file {signed}, not {file_name} (trusted comment `file:`)"
+            ));
         }
         Ok(())
     }
@@ -153,6 +169,41 @@ impl EdVerifier {
                 .to_string()
         })
     }
+}
+
+/// Whether `registered` is the `signed` file under the names publishing
+/// renames it to: GitHub release assets (and tauri-action) turn every
+/// character but letters, digits, `_` and `-` into `.`, and tauri-action
+/// inserts `_<version>_<arch>` into macOS `<name>.app.tar.gz`.
+fn is_signed_file(signed: &str, registered: &str) -> bool {
+    const MACOS_BUNDLE: &str = ".app.tar.gz";
+    let (signed, registered) = (asset_name(signed), asset_name(registered));
+    if signed == registered {
+        return true;
+    }
+    signed.strip_suffix(MACOS_BUNDLE).is_some_and(|stem| {
+        registered
+            .strip_suffix(MACOS_BUNDLE)
+            .and_then(|r| r.strip_prefix(stem))
+            .is_some_and(|inserted| inserted.starts_with('_'))
+    })
+}
+
+/// A file name as a GitHub release asset name: characters other than ASCII
+/// letters, digits, `_` and `-` become `.`, and runs of `.` one `.`.
+fn asset_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.trim().chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+            c
+        } else {
+            '.'
+        };
+        if !(c == '.' && out.ends_with('.')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Base64 that decodes to UTF-8 text, as Tauri wraps keys and signatures.

@@ -67,6 +67,11 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router.layer(stack)
 }
 
+/// Update checks read it for staged rollouts (`extract::install_id`).
+const INSTALL_ID_HEADER: &str = "x-install-id";
+
+/// Answers every `OPTIONS` request itself, so a preflight to a route
+/// without an `OPTIONS` handler is not a 405.
 fn cors_layer(origins: &[String], max_age: Duration) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
@@ -78,13 +83,23 @@ fn cors_layer(origins: &[String], max_age: Duration) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
                 HeaderName::from_static(observe::REQUEST_ID_HEADER),
+                HeaderName::from_static(INSTALL_ID_HEADER),
             ])
-            .expose_headers([HeaderName::from_static(observe::REQUEST_ID_HEADER)])
+            .expose_headers([
+                HeaderName::from_static(observe::REQUEST_ID_HEADER),
+                header::RETRY_AFTER,
+            ])
             .max_age(max_age),
     )
 }

@@ -117,13 +117,22 @@ impl TauriKeys {
 
     /// The `.sig` file `tauri signer sign` writes: base64 of the signature text.
     pub fn sign(&self, bytes: &[u8], file: &str, version: &str) -> String {
+        self.sign_with_comment(
+            bytes,
+            &format!("timestamp:1700000000\tfile:{file}\tversion:{version}"),
+        )
+    }
+
+    /// A `.sig` whose trusted comment is `comment`, such as the
+    /// `timestamp:<unix>\tfile:<name>` that `tauri signer sign` writes when
+    /// it is not told the app's version.
+    pub fn sign_with_comment(&self, bytes: &[u8], comment: &str) -> String {
         use base64::Engine;
-        let comment = format!("timestamp:1700000000\tfile:{file}\tversion:{version}");
         let signature = minisign::sign(
             Some(&self.public),
             &self.secret,
             std::io::Cursor::new(bytes),
-            Some(&comment),
+            Some(comment),
             None,
         )
         .unwrap();

@@ -7,6 +7,7 @@ mod common;
 
 mod analytics;
 mod cli_keys;
+mod cors;
 mod durability;
 mod http;
 mod idle_connections;

@@ -3,6 +3,7 @@
 mod applications;
 mod audit;
 mod auth;
+mod docs_fields;
 mod errors;
 mod keys;
 mod monitoring;

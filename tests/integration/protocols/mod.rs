@@ -4,6 +4,7 @@
 mod electron_updater;
 mod feeds;
 mod registration;
+mod signed_names;
 mod sparkle;
 mod squirrel;
 mod tauri;

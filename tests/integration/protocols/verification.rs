@@ -52,7 +52,7 @@ async fn verify_on_register_downloads_and_checks_every_file() {
     let url = artifacts.put("demo.AppImage", &bytes);
     let signed = |version: &str, url: &str, data: &[u8]| {
         json!({"kind": "appimage", "url": url, "size": data.len(), "sha256": sha256_hex(data),
-               "signature": keys.sign(data, "demo.AppImage", version)})
+               "signature": keys.sign(data, url.rsplit('/').next().unwrap(), version)})
     };
     let release = |version: &str, files: Value| json!({"version": version, "platform": "linux", "architecture": "amd64", "files": files});
 
