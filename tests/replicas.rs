@@ -11,6 +11,9 @@ use common::sut::{Job, PostgresStore, Secret, StorageType, Store};
 use common::*;
 use serde_json::{Value, json};
 
+#[path = "replicas/breaker.rs"]
+mod breaker;
+
 /// Generous: propagation normally takes milliseconds (see bench/propagation.sh);
 /// this only bounds how long a broken build may hang.
 const EVENTUALLY: Duration = Duration::from_secs(15);

@@ -2,11 +2,14 @@
 //! for everything after it, the per-IP rate limit, the request deadline, and
 //! `Connection: close` while draining. The rules live in [`crate::access`].
 
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tokio::sync::watch;
 
 use super::error::ApiError;
 use super::state::AppState;
@@ -35,21 +38,69 @@ pub async fn client_ip(
 }
 
 /// The per-IP request limit. Probes are exempt, so a busy client cannot fail them.
-/// Cuts a request off after `server.request_timeout` with a 408. Registering
-/// a release may also download its files to verify them, so it gets the
-/// verification deadline on top.
+/// Cuts a request off after `server.request_timeout` with a 408. Time a
+/// handler spends in [`RequestBudget::excluding`] (downloading files to
+/// verify them, which has its own deadline) does not count.
 pub async fn request_deadline(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    let mut limit = state.settings.server.request_timeout;
-    if request.method() == axum::http::Method::POST && request.uri().path().ends_with("/register") {
-        limit += state.settings.security.artifact_verification.timeout;
+    let budget = RequestBudget::new(state.settings.server.request_timeout);
+    let mut changes = budget.0.subscribe();
+    request.extensions_mut().insert(budget);
+    let response = next.run(request);
+    tokio::pin!(response);
+    loop {
+        let current = *changes.borrow_and_update();
+        let expiry = async {
+            if current.paused {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep_until(current.deadline).await;
+        };
+        tokio::select! {
+            response = &mut response => return response,
+            () = expiry => return axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+            _ = changes.changed() => {}
+        }
     }
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+}
+
+/// A request's deadline, set by [`request_deadline`].
+#[derive(Clone)]
+pub struct RequestBudget(Arc<watch::Sender<Budget>>);
+
+#[derive(Clone, Copy)]
+struct Budget {
+    deadline: tokio::time::Instant,
+    paused: bool,
+}
+
+impl RequestBudget {
+    fn new(limit: std::time::Duration) -> Self {
+        Self(Arc::new(watch::Sender::new(Budget {
+            deadline: tokio::time::Instant::now() + limit,
+            paused: false,
+        })))
+    }
+
+    /// Runs `work` with the deadline stopped; the time it took is added to
+    /// the deadline afterwards.
+    pub async fn excluding<F: Future>(&self, work: F) -> F::Output {
+        struct Resume<'a>(&'a watch::Sender<Budget>, tokio::time::Instant);
+        impl Drop for Resume<'_> {
+            fn drop(&mut self) {
+                let paused_for = self.1.elapsed();
+                self.0.send_modify(|budget| {
+                    budget.paused = false;
+                    budget.deadline += paused_for;
+                });
+            }
+        }
+        self.0.send_modify(|budget| budget.paused = true);
+        let _resume = Resume(&self.0, tokio::time::Instant::now());
+        work.await
     }
 }
 

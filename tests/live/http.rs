@@ -137,6 +137,38 @@ async fn a_request_that_takes_too_long_gets_a_json_408() {
     server.stop().await;
 }
 
+/// The verification download has its own budget; everything else, such as
+/// a register whose body never arrives, is held to `server.request_timeout`.
+#[tokio::test]
+async fn a_register_that_stalls_outside_verification_gets_408_at_the_request_timeout() {
+    let mut settings = test_settings();
+    settings.server.request_timeout = Duration::from_millis(500);
+    settings.security.artifact_verification.timeout = Duration::from_secs(10);
+    let server = LiveServer::start(settings).await;
+    let addr = server.addr;
+    let (reply, took) = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        write!(
+            stream,
+            "POST /api/v1/updates/sock/register HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ADMIN_KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{"
+        )
+        .unwrap();
+        let mut out = vec![0u8; 4096];
+        let n = stream.read(&mut out).unwrap_or(0);
+        (String::from_utf8_lossy(&out[..n]).into_owned(), started.elapsed())
+    })
+    .await
+    .unwrap();
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(
+        took < Duration::from_secs(3),
+        "the register was cut after {took:?}, not at the 500 ms request timeout"
+    );
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn connections_beyond_the_limit_wait_for_a_free_slot() {
     let mut settings = test_settings();

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,7 @@ use crate::http::AppState;
 use crate::http::auth::{Authorized, PublishAccess};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::ApiJson;
+use crate::http::limits::RequestBudget;
 use crate::registry::WriteError;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -147,6 +148,7 @@ impl From<FileRequest> for FileDraft {
 pub(super) async fn register_release(
     Authorized(caller, _): Authorized<PublishAccess>,
     State(state): State<AppState>,
+    budget: Option<Extension<RequestBudget>>,
     Path(app_id): Path<String>,
     ApiJson(body): ApiJson<RegisterReleaseRequest>,
 ) -> Result<(StatusCode, Json<RegisterReleaseResponse>), ApiError> {
@@ -159,14 +161,17 @@ pub(super) async fn register_release(
     }
     let verified = app.config.verify_on_register;
     if verified {
-        verify_files(
+        let verification = verify_files(
             &state,
             &app,
             std::slice::from_ref(&release),
             caller.name(),
             |problem| file_field(single, problem.file, problem.field),
-        )
-        .await?;
+        );
+        match budget {
+            Some(Extension(budget)) => budget.excluding(verification).await?,
+            None => verification.await?,
+        }
     }
     let id = release.id();
     let version = release.version().to_string();
