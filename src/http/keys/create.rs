@@ -11,7 +11,7 @@ use crate::http::AppState;
 use crate::http::auth::{Authorized, GlobalAdminAccess};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::domain::validate::FieldErrors;
-use crate::http::body::{FieldType, Fields, FromBody, JsonBody, expect};
+use crate::http::body::{FieldType, Fields, FromBody, JsonBody};
 use crate::http::health::PermissionView;
 
 #[derive(utoipa::ToSchema)]
@@ -45,13 +45,16 @@ impl FromBody for CreateKeyRequest {
 
 impl FieldType for PermissionView {
     fn read(value: &serde_json::Value, path: &str, problems: &mut FieldErrors) -> Option<Self> {
+        const KNOWN: &str = "read, publish, rollout, delete, write, admin, monitor";
         let permission = serde_json::from_value(value.clone()).ok();
-        expect(
-            permission,
-            "must be one of read, publish, rollout, delete, write, admin, monitor",
-            path,
-            problems,
-        )
+        if permission.is_none() {
+            let problem = match value.as_str() {
+                Some(text) => format!("unknown permission `{}`; known: {KNOWN}", text.escape_debug()),
+                None => format!("must be one of {KNOWN}"),
+            };
+            problems.add(path, problem);
+        }
+        permission
     }
 }
 

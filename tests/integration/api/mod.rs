@@ -4,6 +4,7 @@ mod applications;
 mod audit;
 mod auth;
 mod errors;
+mod field_errors;
 mod keys;
 mod monitoring;
 mod openapi;
