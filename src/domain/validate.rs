@@ -358,7 +358,13 @@ mod tests {
         found.add("files[1]", "must be an object");
         found.add("file_size", "must be a non-negative integer");
         let mut later = FieldErrors::default();
-        for field in ["files[1].url", "files", "file_size", "files[10].url", "download_url"] {
+        for field in [
+            "files[1].url",
+            "files",
+            "file_size",
+            "files[10].url",
+            "download_url",
+        ] {
             later.add(field, "rule");
         }
         found.absorb(later);

@@ -112,12 +112,11 @@ impl<'a> Fields<'a> {
 
     /// A list of objects that must be given.
     pub fn required_objects<T: FromBody>(&mut self, name: &'static str) -> Vec<T> {
-        if self.object.get(name).is_none_or(Value::is_null) {
-            self.asked.push(name);
+        let read = self.objects(name);
+        read.unwrap_or_else(|| {
             self.problems.add(self.path(name), "is required");
-            return Vec::new();
-        }
-        self.objects(name).unwrap_or_default()
+            Vec::new()
+        })
     }
 }
 
@@ -139,7 +138,7 @@ pub trait FieldType: Sized {
 }
 
 /// `parsed`, or the plain-words problem `expected` recorded under `path`.
-pub fn expect<T>(
+fn expect<T>(
     parsed: Option<T>,
     expected: &str,
     path: &str,

@@ -12,8 +12,8 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Authorized, GlobalAdminAccess};
-use super::error::{ApiError, ErrorBody};
 use super::body::{Fields, FromBody, JsonBody};
+use super::error::{ApiError, ErrorBody};
 use super::extract::ApiQuery;
 use crate::domain::webhook::{DeliveryAttempt, Webhook};
 use crate::webhooks::{self, WebhookDraft};

@@ -16,8 +16,8 @@ use crate::domain::validate::{
 };
 use crate::http::AppState;
 use crate::http::auth::{AdminAccess, Authorized, DeleteAccess, WriteAccess};
-use crate::http::error::{ApiError, ErrorBody};
 use crate::http::body::{Fields, FromBody, JsonBody};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{ApiQuery, valid_app_id};
 
 #[derive(utoipa::ToSchema)]

@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 
 use super::{IssuedKeyResponse, KeyView, reload};
 use crate::access::manage::{self, KeyDraft};
+use crate::domain::validate::FieldErrors;
 use crate::http::AppState;
 use crate::http::auth::{Authorized, GlobalAdminAccess};
-use crate::http::error::{ApiError, ErrorBody};
-use crate::domain::validate::FieldErrors;
 use crate::http::body::{FieldType, Fields, FromBody, JsonBody};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::health::PermissionView;
 
 #[derive(utoipa::ToSchema)]
@@ -49,7 +49,10 @@ impl FieldType for PermissionView {
         let permission = serde_json::from_value(value.clone()).ok();
         if permission.is_none() {
             let problem = match value.as_str() {
-                Some(text) => format!("unknown permission `{}`; known: {KNOWN}", text.escape_debug()),
+                Some(text) => format!(
+                    "unknown permission `{}`; known: {KNOWN}",
+                    text.escape_debug()
+                ),
                 None => format!("must be one of {KNOWN}"),
             };
             problems.add(path, problem);

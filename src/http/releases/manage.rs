@@ -8,8 +8,8 @@ use super::{ReleaseInfo, release_key};
 use crate::domain::validate::{FieldErrors, check_text};
 use crate::http::AppState;
 use crate::http::auth::{Authorized, DeleteAccess, RolloutAccess};
-use crate::http::error::{ApiError, ErrorBody};
 use crate::http::body::{Fields, FromBody, JsonBody};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::registry::WriteError;
 
 #[derive(Serialize, utoipa::ToSchema)]

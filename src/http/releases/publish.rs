@@ -22,8 +22,8 @@ use crate::domain::publish::{Batch, Planned, PublishDraft, TargetDraft, build_ba
 use crate::domain::{Application, Release};
 use crate::http::AppState;
 use crate::http::auth::{Authorized, PublishAccess};
-use crate::http::error::{ApiError, ErrorBody, current_request_id};
 use crate::http::body::{Fields, FromBody, JsonBody};
+use crate::http::error::{ApiError, ErrorBody, current_request_id};
 use crate::registry::WriteError;
 
 /// Time a job may still be reported running after verification's own

@@ -13,8 +13,8 @@ use super::{target_application, verify_files};
 use crate::domain::register::{FileDraft, ReleaseDraft, build_release, file_field};
 use crate::http::AppState;
 use crate::http::auth::{Authorized, PublishAccess};
-use crate::http::error::{ApiError, ErrorBody};
 use crate::http::body::{Fields, FromBody, JsonBody};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::registry::WriteError;
 
 #[derive(utoipa::ToSchema)]

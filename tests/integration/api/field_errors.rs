@@ -30,7 +30,12 @@ async fn a_type_error_does_not_hide_the_other_fields_problems() {
     body["file_size"] = json!(-1);
     body["download_url"] = json!("https://cdn.example.com/my app.tar.gz");
     let reply = app.publisher().register("desk", &body).await;
-    assert_eq!(fields(&reply), ["download_url", "file_size"], "{}", reply.text);
+    assert_eq!(
+        fields(&reply),
+        ["download_url", "file_size"],
+        "{}",
+        reply.text
+    );
     assert_eq!(
         reply.field_error("file_size"),
         "must be a non-negative integer"
@@ -42,7 +47,12 @@ async fn a_type_error_does_not_hide_the_other_fields_problems() {
     object.remove("platform");
     object.remove("architecture");
     let reply = app.publisher().register("desk", &missing).await;
-    assert_eq!(fields(&reply), ["architecture", "platform"], "{}", reply.text);
+    assert_eq!(
+        fields(&reply),
+        ["architecture", "platform"],
+        "{}",
+        reply.text
+    );
     assert_eq!(reply.field_error("platform"), "is required");
     assert_eq!(reply.field_error("architecture"), "is required");
 }
@@ -98,6 +108,8 @@ async fn nested_items_are_named_by_their_path() {
         "{}",
         reply.text
     );
+    let empty = app.publisher().publish("demo", &json!({})).await;
+    assert_eq!(fields(&empty), ["targets", "version"], "{}", empty.text);
 }
 
 #[tokio::test]
@@ -114,7 +126,8 @@ async fn unknown_fields_are_listed_with_the_other_problems() {
 
     let mut item = file("https://cdn.example.com/desk.AppImage");
     item["colour"] = json!("red");
-    let body = json!({"version": "1.0.0", "platform": "linux", "architecture": "amd64", "files": [item]});
+    let body =
+        json!({"version": "1.0.0", "platform": "linux", "architecture": "amd64", "files": [item]});
     let reply = app.publisher().register("desk", &body).await;
     assert_eq!(fields(&reply), ["files[0].colour"], "{}", reply.text);
 }
@@ -200,10 +213,14 @@ async fn every_write_body_lists_all_its_problems() {
         "{}",
         reply.text
     );
-    assert_eq!(reply.field_error("config.update_interval"), "must be an integer");
+    assert_eq!(
+        reply.field_error("config.update_interval"),
+        "must be an integer"
+    );
     assert_eq!(reply.field_error("platforms"), "must be a list");
 
-    let update = json!({"platforms": ["linux", 7], "config": {"auto_update": "on", "max_version": "x"}});
+    let update =
+        json!({"platforms": ["linux", 7], "config": {"auto_update": "on", "max_version": "x"}});
     let reply = admin.update_app("desk", &update).await;
     assert_eq!(
         fields(&reply),
@@ -213,8 +230,15 @@ async fn every_write_body_lists_all_its_problems() {
     );
 
     let patch = json!({"rollout_percentage": 300, "yanked": "yes"});
-    let reply = admin.patch_release("desk", "1.0.0/linux/amd64", &patch).await;
-    assert_eq!(fields(&reply), ["rollout_percentage", "yanked"], "{}", reply.text);
+    let reply = admin
+        .patch_release("desk", "1.0.0/linux/amd64", &patch)
+        .await;
+    assert_eq!(
+        fields(&reply),
+        ["rollout_percentage", "yanked"],
+        "{}",
+        reply.text
+    );
     assert_eq!(
         reply.field_error("rollout_percentage"),
         "must be between 0 and 100"
