@@ -42,7 +42,7 @@ pub struct CreateApplicationResponse {
 }
 
 /// Each field present replaces the stored one; absent fields are kept.
-#[derive(Default, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationConfigPatch {
     update_check_url: Option<String>,
