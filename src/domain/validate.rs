@@ -18,6 +18,23 @@ impl FieldErrors {
         self.0.entry(field.into()).or_insert_with(|| message.into());
     }
 
+    /// Adds `later`'s problems, except those about a field already found
+    /// wrong here: the same field, one inside it (`files[1].url` when
+    /// `files[1]` is wrong) or one containing it (`files` when `files[1].url`
+    /// is wrong). So rules run over a stand-in for a value that did not read
+    /// add nothing about it.
+    pub fn absorb(&mut self, later: FieldErrors) {
+        for (field, message) in later.0 {
+            let judged = self
+                .0
+                .keys()
+                .any(|found| nested(&field, found) || nested(found, &field));
+            if !judged {
+                self.add(field, message);
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -29,6 +46,13 @@ impl FieldErrors {
             Err(self)
         }
     }
+}
+
+/// Whether `field` is `outer` or a field inside it (`outer.x`, `outer[0]`).
+fn nested(field: &str, outer: &str) -> bool {
+    field
+        .strip_prefix(outer)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }
 
 pub const MAX_ID_LEN: usize = 100;
@@ -326,6 +350,30 @@ mod tests {
         for bad in ["", "../etc", "a b", "a/b", "a\u{0}b", "é", &"x".repeat(101)] {
             assert!(check_application_id(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn absorbed_problems_skip_fields_already_found_wrong() {
+        let mut found = FieldErrors::default();
+        found.add("files[1]", "must be an object");
+        found.add("file_size", "must be a non-negative integer");
+        let mut later = FieldErrors::default();
+        for field in [
+            "files[1].url",
+            "files",
+            "file_size",
+            "files[10].url",
+            "download_url",
+        ] {
+            later.add(field, "rule");
+        }
+        found.absorb(later);
+        let fields: Vec<&str> = found.0.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            ["download_url", "file_size", "files[10].url", "files[1]"]
+        );
+        assert_eq!(found.0["file_size"], "must be a non-negative integer");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Extractors whose failures carry the service's error envelope: malformed
 //! JSON is 400, a wrong content type 415, a body too large 413, and values of
-//! the wrong shape 422 with the offending field named.
+//! the wrong shape 422 with the offending field named. The API's write
+//! bodies are read field by field instead ([`super::body`]).
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -17,50 +18,56 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let essence = content_type.split(';').next().unwrap_or("").trim();
-        if !essence.eq_ignore_ascii_case("application/json") {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "BAD_REQUEST",
-                "Content-Type must be application/json",
-            ));
-        }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "BAD_REQUEST",
-                        "request body too large",
-                    )
-                } else {
-                    ApiError::bad_request(format!(
-                        "could not read the request body: {}",
-                        rejection.body_text()
-                    ))
-                }
-            })?;
-        parse_json(&bytes).map(ApiJson)
+        let value = json_value(request, state).await?;
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let message = error.into_inner().to_string();
+                ApiError::field(&field_name(&path, &message, "body"), message)
+            })
     }
 }
 
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let text = std::str::from_utf8(bytes)
+/// A request's JSON body as a value: 415 unless the content type is JSON,
+/// 413 when too large, 400 when it is not UTF-8 or not JSON.
+pub async fn json_value<S: Send + Sync>(
+    request: Request,
+    state: &S,
+) -> Result<serde_json::Value, ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_REQUEST",
+            "Content-Type must be application/json",
+        ));
+    }
+    let bytes = Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "BAD_REQUEST",
+                    "request body too large",
+                )
+            } else {
+                ApiError::bad_request(format!(
+                    "could not read the request body: {}",
+                    rejection.body_text()
+                ))
+            }
+        })?;
+    let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::bad_request("Invalid JSON body: not valid UTF-8"))?;
     // Syntax first (including trailing data), so malformed JSON is always a 400.
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))?;
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
-        let message = error.into_inner().to_string();
-        ApiError::field(&field_name(&path, &message, "body"), message)
-    })
+    serde_json::from_str(text).map_err(|e| ApiError::bad_request(format!("Invalid JSON body: {e}")))
 }
 
 /// serde reports missing or unknown fields at the root (`.`); name the field instead.

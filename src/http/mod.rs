@@ -5,6 +5,7 @@ pub mod applications;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod body;
 mod console;
 pub mod download;
 pub mod error;

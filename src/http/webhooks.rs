@@ -12,8 +12,9 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Authorized, GlobalAdminAccess};
+use super::body::{Fields, FromBody, JsonBody};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::ApiQuery;
 use crate::domain::webhook::{DeliveryAttempt, Webhook};
 use crate::webhooks::{self, WebhookDraft};
 
@@ -50,7 +51,7 @@ impl From<&Webhook> for WebhookView {
     }
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     /// `https://` target (see `webhooks.allow_http` and `webhooks.allow_private_addresses`).
@@ -63,6 +64,17 @@ pub struct CreateWebhookRequest {
     /// A `whsec_<base64>` secret; omit to have one generated.
     #[serde(default)]
     secret: Option<String>,
+}
+
+impl FromBody for CreateWebhookRequest {
+    fn from_body(fields: &mut Fields<'_>) -> Self {
+        Self {
+            url: fields.required("url"),
+            events: fields.required("events"),
+            application_id: fields.optional("application_id"),
+            secret: fields.optional("secret"),
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -105,8 +117,11 @@ fn valid_webhook_id(id: &str) -> Result<(), ApiError> {
 pub(super) async fn create_webhook(
     Authorized(caller, _): Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateWebhookRequest>,
+    body: JsonBody<CreateWebhookRequest>,
 ) -> Result<(StatusCode, Json<CreatedWebhookResponse>), ApiError> {
+    // The webhook rules run as part of storing it, so only a body that read
+    // cleanly gets that far.
+    let body = body.read()?;
     let draft = WebhookDraft {
         url: body.url,
         events: body.events,

@@ -5,7 +5,7 @@ mod read;
 mod write;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use crate::domain::ApplicationConfig;
 use crate::domain::validate::ApplicationConfigDraft;
 use crate::http::AppState;
+use crate::http::body::{Fields, FromBody};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -61,7 +62,7 @@ pub struct ApplicationInfo {
 /// Per-application update policy. Unlike the Go service, these fields drive
 /// behaviour: `allow_prerelease`, `min_version`, `max_version` and
 /// `required_update` are applied by the update decision.
-#[derive(Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Default, Serialize, utoipa::ToSchema)]
 #[schema(as = ApplicationConfig)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApplicationConfigView {
@@ -93,6 +94,33 @@ pub struct ApplicationConfigView {
     /// Publish a public download page at `/download/{id}`: the newest stable,
     /// fully rolled-out release of each platform and an Atom feed.
     download_page: bool,
+}
+
+/// Every field may be left out: it then has its default.
+impl FromBody for ApplicationConfigView {
+    fn from_body(fields: &mut Fields<'_>) -> Self {
+        let mut config = Self::default();
+        macro_rules! read {
+            ($($field:ident),*) => { $( if let Some(v) = fields.optional(stringify!($field)) { config.$field = v; } )* };
+        }
+        read!(
+            update_check_url,
+            auto_update,
+            update_interval,
+            required_update,
+            allow_prerelease,
+            custom_fields,
+            notification_url,
+            analytics_enabled,
+            verify_on_register,
+            download_page
+        );
+        config.min_version = fields.optional("min_version");
+        config.max_version = fields.optional("max_version");
+        config.tauri_public_key = fields.optional("tauri_public_key");
+        config.sparkle_public_key = fields.optional("sparkle_public_key");
+        config
+    }
 }
 
 impl From<&ApplicationConfig> for ApplicationConfigView {

@@ -16,10 +16,11 @@ use crate::domain::validate::{
 };
 use crate::http::AppState;
 use crate::http::auth::{AdminAccess, Authorized, DeleteAccess, WriteAccess};
+use crate::http::body::{Fields, FromBody, JsonBody};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::{ApiJson, ApiQuery, valid_app_id};
+use crate::http::extract::{ApiQuery, valid_app_id};
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApplicationRequest {
     /// `^[A-Za-z0-9_-]{1,100}$`
@@ -41,7 +42,7 @@ pub struct CreateApplicationResponse {
 }
 
 /// Each field present replaces the stored one; absent fields are kept.
-#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationConfigPatch {
     update_check_url: Option<String>,
@@ -64,7 +65,7 @@ pub struct ApplicationConfigPatch {
     download_page: Option<bool>,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApplicationRequest {
     name: Option<String>,
@@ -72,6 +73,50 @@ pub struct UpdateApplicationRequest {
     platforms: Option<Vec<String>>,
     /// Merged field by field into the stored config.
     config: Option<ApplicationConfigPatch>,
+}
+
+impl FromBody for CreateApplicationRequest {
+    fn from_body(fields: &mut Fields<'_>) -> Self {
+        Self {
+            id: fields.required("id"),
+            name: fields.required("name"),
+            description: fields.optional("description").unwrap_or_default(),
+            platforms: fields.required("platforms"),
+            config: fields.object("config").unwrap_or_default(),
+        }
+    }
+}
+
+impl FromBody for ApplicationConfigPatch {
+    fn from_body(fields: &mut Fields<'_>) -> Self {
+        Self {
+            update_check_url: fields.optional("update_check_url"),
+            auto_update: fields.optional("auto_update"),
+            update_interval: fields.optional("update_interval"),
+            required_update: fields.optional("required_update"),
+            min_version: fields.optional("min_version"),
+            max_version: fields.optional("max_version"),
+            allow_prerelease: fields.optional("allow_prerelease"),
+            custom_fields: fields.optional("custom_fields"),
+            notification_url: fields.optional("notification_url"),
+            analytics_enabled: fields.optional("analytics_enabled"),
+            tauri_public_key: fields.optional("tauri_public_key"),
+            sparkle_public_key: fields.optional("sparkle_public_key"),
+            verify_on_register: fields.optional("verify_on_register"),
+            download_page: fields.optional("download_page"),
+        }
+    }
+}
+
+impl FromBody for UpdateApplicationRequest {
+    fn from_body(fields: &mut Fields<'_>) -> Self {
+        Self {
+            name: fields.optional("name"),
+            description: fields.optional("description"),
+            platforms: fields.optional("platforms"),
+            config: fields.object("config"),
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -105,8 +150,27 @@ pub struct DeleteApplicationParams {
 pub(super) async fn create_application(
     Authorized(caller, _): Authorized<WriteAccess>,
     State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateApplicationRequest>,
+    body: JsonBody<CreateApplicationRequest>,
 ) -> Result<(StatusCode, Json<CreateApplicationResponse>), ApiError> {
+    let app = body.check(new_application).map_err(ApiError::validation)?;
+    caller.check_application(&state, &app.id)?;
+    let (id, now) = (app.id.clone(), app.created_at);
+    state
+        .registry
+        .create_application(&caller.origin, app)
+        .await?;
+    tracing::info!(event = "security_audit", action = "application_created", app_id = %id, key_name = %caller.name());
+    Ok((
+        StatusCode::CREATED,
+        Json(CreateApplicationResponse {
+            message: format!("Application '{id}' created successfully"),
+            id,
+            created_at: now,
+        }),
+    ))
+}
+
+fn new_application(body: CreateApplicationRequest) -> Result<Application, FieldErrors> {
     let mut errors = FieldErrors::default();
     if let Err(e) = check_application_id(&body.id) {
         errors.add("id", e);
@@ -115,33 +179,16 @@ pub(super) async fn create_application(
     check_description(&body.description, &mut errors);
     let platforms = normalize_platforms(&body.platforms, &mut errors);
     let config = check_config(body.config.into(), &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    caller.check_application(&state, &body.id)?;
     let now = crate::domain::now();
-    let app = Application {
-        id: body.id.clone(),
+    errors.into_result(Application {
+        id: body.id,
         name: body.name.trim().to_string(),
         description: body.description,
         platforms,
         config,
         created_at: now,
         updated_at: now,
-    };
-    state
-        .registry
-        .create_application(&caller.origin, app)
-        .await?;
-    tracing::info!(event = "security_audit", action = "application_created", app_id = %body.id, key_name = %caller.name());
-    Ok((
-        StatusCode::CREATED,
-        Json(CreateApplicationResponse {
-            message: format!("Application '{}' created successfully", body.id),
-            id: body.id,
-            created_at: now,
-        }),
-    ))
+    })
 }
 
 fn apply_patch(app: &mut Application, body: UpdateApplicationRequest) -> Result<(), FieldErrors> {
@@ -218,13 +265,15 @@ pub(super) async fn update_application(
     Authorized(caller, _): Authorized<AdminAccess>,
     State(state): State<AppState>,
     Path(app_id): Path<String>,
-    ApiJson(body): ApiJson<UpdateApplicationRequest>,
+    body: JsonBody<UpdateApplicationRequest>,
 ) -> Result<Json<UpdateApplicationResponse>, ApiError> {
     valid_app_id(&app_id, "app_id")?;
     caller.check_application(&state, &app_id)?;
     let updated = state
         .registry
-        .update_application(&caller.origin, &app_id, |app| apply_patch(app, body))
+        .update_application(&caller.origin, &app_id, |app| {
+            body.check(|body| apply_patch(app, body))
+        })
         .await?;
     tracing::info!(event = "security_audit", action = "application_updated", %app_id, key_name = %caller.name());
     Ok(Json(UpdateApplicationResponse {

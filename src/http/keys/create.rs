@@ -4,17 +4,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 
 use super::{IssuedKeyResponse, KeyView, reload};
 use crate::access::manage::{self, KeyDraft};
+use crate::domain::validate::FieldErrors;
 use crate::http::AppState;
 use crate::http::auth::{Authorized, GlobalAdminAccess};
+use crate::http::body::{FieldType, Fields, FromBody, JsonBody};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::ApiJson;
 use crate::http::health::PermissionView;
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyRequest {
     /// Who or what uses it (`release-pipeline`), 1-100 characters.
@@ -29,6 +29,36 @@ pub struct CreateKeyRequest {
     /// How long it works from now: `90d`, `12h`.
     #[serde(default)]
     expires_in: Option<String>,
+}
+
+impl FromBody for CreateKeyRequest {
+    fn from_body(fields: &mut Fields<'_>) -> Self {
+        Self {
+            name: fields.required("name"),
+            permissions: fields.required("permissions"),
+            applications: fields.optional("applications"),
+            expires_at: fields.optional("expires_at"),
+            expires_in: fields.optional("expires_in"),
+        }
+    }
+}
+
+impl FieldType for PermissionView {
+    fn read(value: &serde_json::Value, path: &str, problems: &mut FieldErrors) -> Option<Self> {
+        const KNOWN: &str = "read, publish, rollout, delete, write, admin, monitor";
+        let permission = serde_json::from_value(value.clone()).ok();
+        if permission.is_none() {
+            let problem = match value.as_str() {
+                Some(text) => format!(
+                    "unknown permission `{}`; known: {KNOWN}",
+                    text.escape_debug()
+                ),
+                None => format!("must be one of {KNOWN}"),
+            };
+            problems.add(path, problem);
+        }
+        permission
+    }
 }
 
 /// Creates a key. The token is in this response only.
@@ -46,8 +76,11 @@ pub struct CreateKeyRequest {
 pub(super) async fn create_key(
     Authorized(caller, _): Authorized<GlobalAdminAccess>,
     State(state): State<AppState>,
-    ApiJson(body): ApiJson<CreateKeyRequest>,
+    body: JsonBody<CreateKeyRequest>,
 ) -> Result<(StatusCode, Json<IssuedKeyResponse>), ApiError> {
+    // The key rules run as part of storing it, so only a body that read
+    // cleanly gets that far.
+    let body = body.read()?;
     let draft = KeyDraft {
         name: body.name,
         permissions: body

@@ -2,14 +2,15 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{ReleaseInfo, release_key};
 use crate::domain::validate::{FieldErrors, check_text};
 use crate::http::AppState;
 use crate::http::auth::{Authorized, DeleteAccess, RolloutAccess};
+use crate::http::body::{Fields, FromBody, JsonBody};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::ApiJson;
+use crate::registry::WriteError;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DeleteReleaseResponse {
@@ -47,7 +48,7 @@ pub(super) async fn delete_release(
     }))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateReleaseRequest {
     /// Raise or lower the share of installs offered the release (0-100).
@@ -58,6 +59,40 @@ pub struct UpdateReleaseRequest {
     yanked: Option<bool>,
     /// Why it was yanked (shown to admins).
     yank_reason: Option<String>,
+}
+
+impl FromBody for UpdateReleaseRequest {
+    fn from_body(fields: &mut Fields<'_>) -> Self {
+        Self {
+            rollout_percentage: super::register::rollout_percentage(fields),
+            rollout_paused: fields.optional("rollout_paused"),
+            yanked: fields.optional("yanked"),
+            yank_reason: fields.optional("yank_reason"),
+        }
+    }
+}
+
+fn check_change(body: UpdateReleaseRequest) -> Result<UpdateReleaseRequest, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    if body.rollout_percentage.is_none()
+        && body.rollout_paused.is_none()
+        && body.yanked.is_none()
+        && body.yank_reason.is_none()
+    {
+        errors.add(
+            "body",
+            "give at least one of rollout_percentage, rollout_paused, yanked, yank_reason",
+        );
+    }
+    if body.rollout_percentage.is_some_and(|p| p > 100) {
+        errors.add("rollout_percentage", "must be between 0 and 100");
+    }
+    if let Some(reason) = &body.yank_reason
+        && let Err(e) = check_text(reason, 1024, false)
+    {
+        errors.add("yank_reason", e);
+    }
+    errors.into_result(body)
 }
 
 /// Changes a release's rollout or yank state. Its files and metadata stay immutable.
@@ -81,32 +116,15 @@ pub(super) async fn update_release(
     Authorized(caller, _): Authorized<RolloutAccess>,
     State(state): State<AppState>,
     Path((app_id, version, platform, arch)): Path<(String, String, String, String)>,
-    ApiJson(body): ApiJson<UpdateReleaseRequest>,
+    body: JsonBody<UpdateReleaseRequest>,
 ) -> Result<Json<ReleaseInfo>, ApiError> {
     let key = release_key(app_id, &version, &platform, &arch)?;
     caller.check_application(&state, &key.application_id)?;
-    let mut errors = FieldErrors::default();
-    if body.rollout_percentage.is_none()
-        && body.rollout_paused.is_none()
-        && body.yanked.is_none()
-        && body.yank_reason.is_none()
-    {
-        errors.add(
-            "body",
-            "give at least one of rollout_percentage, rollout_paused, yanked, yank_reason",
-        );
+    // An unknown release is a 404 whatever the body says.
+    if state.registry.read(|c| c.release(&key)).is_none() {
+        return Err(WriteError::ReleaseNotFound(key).into());
     }
-    if body.rollout_percentage.is_some_and(|p| p > 100) {
-        errors.add("rollout_percentage", "must be between 0 and 100");
-    }
-    if let Some(reason) = &body.yank_reason
-        && let Err(e) = check_text(reason, 1024, false)
-    {
-        errors.add("yank_reason", e);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    let body = body.check(check_change).map_err(ApiError::validation)?;
     let id = key.id();
     let updated = state
         .registry

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::register::FileRequest;
+use super::register::{FileRequest, rollout_percentage};
 use super::{target_application, verify_files};
 use crate::domain::audit::Origin;
 use crate::domain::job::Job;
@@ -22,15 +22,15 @@ use crate::domain::publish::{Batch, Planned, PublishDraft, TargetDraft, build_ba
 use crate::domain::{Application, Release};
 use crate::http::AppState;
 use crate::http::auth::{Authorized, PublishAccess};
+use crate::http::body::{Fields, FromBody, JsonBody};
 use crate::http::error::{ApiError, ErrorBody, current_request_id};
-use crate::http::extract::ApiJson;
 use crate::registry::WriteError;
 
 /// Time a job may still be reported running after verification's own
 /// deadline: storing the releases and the job's outcome.
 const JOB_MARGIN: Duration = Duration::from_secs(60);
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishRequest {
     version: String,
@@ -51,7 +51,7 @@ pub struct PublishRequest {
 }
 
 /// One platform and architecture of a version, with its files.
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetRequest {
     platform: String,
@@ -60,6 +60,33 @@ pub struct TargetRequest {
     minimum_system_version: Option<String>,
     /// One file per installer kind (1 to 32).
     files: Vec<FileRequest>,
+}
+
+impl FromBody for PublishRequest {
+    fn from_body(fields: &mut Fields<'_>) -> Self {
+        Self {
+            version: fields.required("version"),
+            channel: fields.optional("channel"),
+            release_notes: fields.optional("release_notes"),
+            release_date: fields.optional("release_date"),
+            required: fields.optional("required").unwrap_or_default(),
+            minimum_version: fields.optional("minimum_version"),
+            rollout_percentage: rollout_percentage(fields),
+            metadata: fields.optional("metadata"),
+            targets: fields.required_objects("targets"),
+        }
+    }
+}
+
+impl FromBody for TargetRequest {
+    fn from_body(fields: &mut Fields<'_>) -> Self {
+        Self {
+            platform: fields.required("platform"),
+            architecture: fields.required("architecture"),
+            minimum_system_version: fields.optional("minimum_system_version"),
+            files: fields.required_objects("files"),
+        }
+    }
 }
 
 impl From<PublishRequest> for PublishDraft {
@@ -192,11 +219,13 @@ pub(super) async fn publish_releases(
     Authorized(caller, _): Authorized<PublishAccess>,
     State(state): State<AppState>,
     Path(app_id): Path<String>,
-    ApiJson(body): ApiJson<PublishRequest>,
+    body: JsonBody<PublishRequest>,
 ) -> Result<Response, ApiError> {
     let app = target_application(&state, &caller, &app_id)?;
     let allow_http = state.settings.security.allow_http_download_urls;
-    let batch = build_batch(&app, body.into(), allow_http).map_err(ApiError::validation)?;
+    let batch = body
+        .check(|body| build_batch(&app, body.into(), allow_http))
+        .map_err(ApiError::validation)?;
     // Conflicts and re-runs answer before anything is downloaded.
     let planned = state
         .registry

@@ -7,18 +7,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{target_application, verify_files};
 use crate::domain::register::{FileDraft, ReleaseDraft, build_release, file_field};
 use crate::http::AppState;
 use crate::http::auth::{Authorized, PublishAccess};
+use crate::http::body::{Fields, FromBody, JsonBody};
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::extract::ApiJson;
 use crate::http::limits::RequestBudget;
 use crate::registry::WriteError;
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterReleaseRequest {
     /// Optional; must match the path when given.
@@ -55,7 +55,7 @@ pub struct RegisterReleaseRequest {
 }
 
 /// One file of a release.
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileRequest {
     /// `appimage`, `deb`, `rpm`, `app`, `dmg`, `msi`, `nsis`, `nupkg`,
@@ -75,6 +75,55 @@ pub struct FileRequest {
     ed_signature: Option<String>,
     blockmap_url: Option<String>,
     blockmap_size: Option<u64>,
+}
+
+impl FromBody for RegisterReleaseRequest {
+    fn from_body(fields: &mut Fields<'_>) -> Self {
+        Self {
+            application_id: fields.optional("application_id"),
+            version: fields.required("version"),
+            platform: fields.required("platform"),
+            architecture: fields.required("architecture"),
+            channel: fields.optional("channel"),
+            download_url: fields.optional("download_url"),
+            checksum: fields.optional("checksum"),
+            checksum_type: fields.optional("checksum_type"),
+            file_size: fields.optional("file_size"),
+            signature: fields.optional("signature"),
+            files: fields.objects("files"),
+            release_notes: fields.optional("release_notes"),
+            release_date: fields.optional("release_date"),
+            required: fields.optional("required").unwrap_or_default(),
+            minimum_version: fields.optional("minimum_version"),
+            minimum_system_version: fields.optional("minimum_system_version"),
+            metadata: fields.optional("metadata"),
+            rollout_percentage: rollout_percentage(fields),
+        }
+    }
+}
+
+/// Read as any non-negative integer, so one above 100 gets the rule's
+/// message (`must be between 0 and 100`) rather than a type error.
+pub(super) fn rollout_percentage(fields: &mut Fields<'_>) -> Option<u8> {
+    let percentage: Option<u64> = fields.optional("rollout_percentage");
+    percentage.map(|p| u8::try_from(p).unwrap_or(u8::MAX))
+}
+
+impl FromBody for FileRequest {
+    fn from_body(fields: &mut Fields<'_>) -> Self {
+        Self {
+            kind: fields.optional("kind"),
+            url: fields.required("url"),
+            size: fields.required("size"),
+            sha256: fields.optional("sha256"),
+            sha512: fields.optional("sha512"),
+            sha1: fields.optional("sha1"),
+            signature: fields.optional("signature"),
+            ed_signature: fields.optional("ed_signature"),
+            blockmap_url: fields.optional("blockmap_url"),
+            blockmap_size: fields.optional("blockmap_size"),
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -150,12 +199,14 @@ pub(super) async fn register_release(
     State(state): State<AppState>,
     budget: Option<Extension<RequestBudget>>,
     Path(app_id): Path<String>,
-    ApiJson(body): ApiJson<RegisterReleaseRequest>,
+    body: JsonBody<RegisterReleaseRequest>,
 ) -> Result<(StatusCode, Json<RegisterReleaseResponse>), ApiError> {
     let app = target_application(&state, &caller, &app_id)?;
-    let single = body.files.is_none();
+    let single = body.get().is_none_or(|b| b.files.is_none());
     let allow_http = state.settings.security.allow_http_download_urls;
-    let release = build_release(&app, body.into(), allow_http).map_err(ApiError::validation)?;
+    let release = body
+        .check(|body| build_release(&app, body.into(), allow_http))
+        .map_err(ApiError::validation)?;
     if state.registry.read(|c| c.has_version_twin(&release.key)) {
         return Err(WriteError::ReleaseExists(release.key).into());
     }

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod docs_fields;
 mod errors;
+mod field_errors;
 mod keys;
 mod monitoring;
 mod openapi;

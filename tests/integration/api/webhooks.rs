@@ -31,7 +31,7 @@ const REFUSED: &[&str] = &[
     r#"events | ["release.created"] | unknown event `release.created`"#,
     r#"events | ["nothing.*"] | unknown event"#,
     r#"events | ["release"] | unknown event"#,
-    r#"events | "release.*" | invalid type"#,
+    r#"events | "release.*" | must be a list"#,
     r#"secret | "abc" | whsec_"#,
     r#"secret | "whsec_not base64 at all!!!!!!!" | whsec_"#,
     r#"secret | "whsec_AAAA" | at least 16 bytes"#,
