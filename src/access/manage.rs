@@ -67,7 +67,8 @@ pub struct Issued {
     pub token: String,
 }
 
-fn check(draft: KeyDraft, now: DateTime<Utc>) -> Result<ManagedKey, FieldErrors> {
+/// The rules a new key must meet; [`create`] applies them again.
+pub fn check(draft: KeyDraft, now: DateTime<Utc>) -> Result<ManagedKey, FieldErrors> {
     let mut errors = FieldErrors::default();
     let name = draft.name.trim().to_string();
     if name.is_empty() {

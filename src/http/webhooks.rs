@@ -119,15 +119,17 @@ pub(super) async fn create_webhook(
     State(state): State<AppState>,
     body: JsonBody<CreateWebhookRequest>,
 ) -> Result<(StatusCode, Json<CreatedWebhookResponse>), ApiError> {
-    // The webhook rules run as part of storing it, so only a body that read
-    // cleanly gets that far.
-    let body = body.read()?;
-    let draft = WebhookDraft {
-        url: body.url,
-        events: body.events,
-        application_id: body.application_id,
-        secret: body.secret,
-    };
+    let draft = body
+        .check(|body| {
+            let draft = WebhookDraft {
+                url: body.url,
+                events: body.events,
+                application_id: body.application_id,
+                secret: body.secret,
+            };
+            webhooks::check(&draft, &state.settings.webhooks).into_result(draft)
+        })
+        .map_err(ApiError::validation)?;
     let hook = webhooks::create(
         state.registry.store(),
         &caller.origin,

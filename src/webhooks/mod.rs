@@ -61,12 +61,8 @@ pub fn check_target(url: &str, allow_http: bool, allow_private: bool) -> Result<
     Ok(())
 }
 
-pub async fn create(
-    store: &dyn Store,
-    origin: &Origin,
-    draft: WebhookDraft,
-    settings: &crate::config::WebhookSettings,
-) -> Result<Webhook, WebhookError> {
+/// The rules a new webhook must meet; [`create`] applies them again.
+pub fn check(draft: &WebhookDraft, settings: &crate::config::WebhookSettings) -> FieldErrors {
     let mut errors = FieldErrors::default();
     if let Err(e) = check_target(
         &draft.url,
@@ -97,17 +93,26 @@ pub async fn create(
     {
         errors.add("application_id", e);
     }
+    if let Some(secret) = &draft.secret
+        && (crate::domain::webhook::sign(secret, "check", 0, "").is_none() || secret.len() < 30)
+    {
+        errors.add(
+            "secret",
+            "must be `whsec_` followed by base64 of at least 16 bytes",
+        );
+    }
+    errors
+}
+
+pub async fn create(
+    store: &dyn Store,
+    origin: &Origin,
+    draft: WebhookDraft,
+    settings: &crate::config::WebhookSettings,
+) -> Result<Webhook, WebhookError> {
+    let errors = check(&draft, settings);
     let secret = match draft.secret {
-        Some(secret) => {
-            if crate::domain::webhook::sign(&secret, "check", 0, "").is_none() || secret.len() < 30
-            {
-                errors.add(
-                    "secret",
-                    "must be `whsec_` followed by base64 of at least 16 bytes",
-                );
-            }
-            secret
-        }
+        Some(secret) => secret,
         None => secret_from(&random::<32>().map_err(|e| StoreError::Unavailable(e.to_string()))?),
     };
     if !errors.is_empty() {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
 use super::{IssuedKeyResponse, KeyView, reload};
-use crate::access::manage::{self, KeyDraft};
+use crate::access::manage::{self, KeyDraft, KeyError};
 use crate::domain::validate::FieldErrors;
 use crate::http::AppState;
 use crate::http::auth::{Authorized, GlobalAdminAccess};
@@ -78,20 +78,25 @@ pub(super) async fn create_key(
     State(state): State<AppState>,
     body: JsonBody<CreateKeyRequest>,
 ) -> Result<(StatusCode, Json<IssuedKeyResponse>), ApiError> {
-    // The key rules run as part of storing it, so only a body that read
-    // cleanly gets that far.
-    let body = body.read()?;
-    let draft = KeyDraft {
-        name: body.name,
-        permissions: body
-            .permissions
-            .into_iter()
-            .map(|p| crate::config::Permission::from(p).as_str().to_string())
-            .collect(),
-        applications: body.applications,
-        expires_at: body.expires_at,
-        expires_in: body.expires_in,
-    };
+    if state.keys.pepper().is_none() {
+        return Err(KeyError::Disabled.into());
+    }
+    let draft = body
+        .check(|body| {
+            let draft = KeyDraft {
+                name: body.name,
+                permissions: body
+                    .permissions
+                    .into_iter()
+                    .map(|p| crate::config::Permission::from(p).as_str().to_string())
+                    .collect(),
+                applications: body.applications,
+                expires_at: body.expires_at,
+                expires_in: body.expires_in,
+            };
+            manage::check(draft.clone(), crate::domain::now()).map(|_| draft)
+        })
+        .map_err(ApiError::validation)?;
     let issued = manage::create(
         state.registry.store(),
         state.keys.pepper(),

@@ -262,6 +262,17 @@ async fn every_write_body_lists_all_its_problems() {
         "{}",
         reply.text
     );
+
+    // A value rule (an empty name, a URL that is not http) is reported
+    // together with a type error elsewhere in the body.
+    let key = json!({"name": " ", "permissions": ["read"], "expires_in": 90});
+    let reply = admin.create_key(&key).await;
+    assert_eq!(fields(&reply), ["expires_in", "name"], "{}", reply.text);
+    assert_eq!(reply.field_error("name"), "must not be empty");
+    let hook = json!({"url": "ftp://hooks.example.com/in", "events": ["release.*", 2]});
+    let reply = admin.create_webhook(&hook).await;
+    assert_eq!(fields(&reply), ["events[1]", "url"], "{}", reply.text);
+    assert!(reply.field_error("url").contains("ftp"), "{}", reply.text);
 }
 
 #[tokio::test]

@@ -35,6 +35,19 @@ fn signed_file(keys: &TauriKeys, kind: &str, version: &str, bytes: &[u8]) -> Val
     f
 }
 
+/// An application `demo` that checks Tauri signatures, with no releases.
+async fn tauri_app() -> (TestApp, TauriKeys) {
+    let app = TestApp::new().await;
+    let keys = TauriKeys::generate();
+    create_app(
+        &app,
+        "demo",
+        json!({"tauri_public_key": keys.tauri_public_key()}),
+    )
+    .await;
+    (app, keys)
+}
+
 /// A Tauri application with 1.0.0 and 1.1.0 on linux/amd64 (AppImage and
 /// deb), darwin/arm64 (app) and windows/amd64 (NSIS and MSI).
 async fn tauri_fixture() -> (TestApp, TauriKeys) {

@@ -3,22 +3,10 @@
 
 use serde_json::{Value, json};
 
-use super::{create_app, file};
-use crate::common::{TauriKeys, TestApp, sha256_hex};
+use super::{file, tauri_app};
+use crate::common::{TauriKeys, sha256_hex};
 
 const BYTES: &[u8] = b"bundle";
-
-async fn tauri_app() -> (TestApp, TauriKeys) {
-    let app = TestApp::new().await;
-    let keys = TauriKeys::generate();
-    create_app(
-        &app,
-        "demo",
-        json!({"tauri_public_key": keys.tauri_public_key()}),
-    )
-    .await;
-    (app, keys)
-}
 
 /// A macOS bundle at `url` signed with the comment `tauri signer sign`
 /// writes when not told the version: `timestamp:<unix>\tfile:<name>`.

@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-use super::{create_app, file, signed_file};
-use crate::common::{TauriKeys, TestApp, sha256_hex};
+use super::{create_app, file, signed_file, tauri_app};
+use crate::common::{TestApp, sha256_hex};
 
 async fn register(app: &TestApp, version: &str, arch: &str, files: Vec<Value>) {
     app.publisher()
@@ -20,14 +20,7 @@ async fn register(app: &TestApp, version: &str, arch: &str, files: Vec<Value>) {
 
 #[tokio::test]
 async fn tauri_apps_built_for_darwin_universal_get_universal_builds() {
-    let app = TestApp::new().await;
-    let keys = TauriKeys::generate();
-    create_app(
-        &app,
-        "demo",
-        json!({"tauri_public_key": keys.tauri_public_key()}),
-    )
-    .await;
+    let (app, keys) = tauri_app().await;
     let bytes = b"universal bundle";
     register(
         &app,
