@@ -34,7 +34,7 @@ pub struct CheckParams {
     current_version: String,
     /// `windows`, `linux`, `darwin` (or `macos`), `android`, `ios`.
     platform: String,
-    /// `amd64` (or `x86_64`), `arm64` (or `aarch64`), `386` (or `i686`), `arm` (or `armv7`).
+    /// `amd64` (or `x86_64`), `arm64` (or `aarch64`), `386` (or `i686`), `arm` (or `armv7`); on `darwin` also `universal` (universal builds only).
     architecture: String,
     /// Release channel; default `stable`.
     channel: Option<String>,

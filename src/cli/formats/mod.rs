@@ -236,8 +236,8 @@ pub(crate) fn normalise_version(input: &str) -> Result<String, FormatError> {
         .map_err(|e| invalid(format!("version `{}` {e}", input.escape_debug())))
 }
 
-/// What a file name says about its platform and architectures (`universal`
-/// means both amd64 and arm64): tokens such as `_amd64`, `x86_64`, `-arm64-mac`.
+/// What a file name says about its platform and architectures: tokens such
+/// as `_amd64`, `x86_64`, `-arm64-mac`, `_universal` (a macOS universal build).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct NameHints {
     pub platform: Option<&'static str>,
@@ -248,10 +248,6 @@ pub fn name_hints(name: &str) -> NameHints {
     let lower = name.to_ascii_lowercase().replace("x86_64", "amd64");
     let mut hints = NameHints::default();
     for token in lower.split(|c: char| !c.is_ascii_alphanumeric()) {
-        if token == "universal" {
-            hints.architectures = vec!["amd64", "arm64"];
-            continue;
-        }
         if let Some(arch) = normalize_architecture(token)
             && !hints.architectures.contains(&arch)
         {
@@ -277,8 +273,8 @@ fn platform_of_kind(lower_name: &str) -> Option<&'static str> {
     }
 }
 
-/// Files grouped into targets, in first-seen order; a file for several
-/// architectures (universal) goes into each.
+/// Files grouped into targets, in first-seen order; a file named for several
+/// architectures goes into each.
 pub(crate) fn group_targets(
     files: Vec<(Option<&'static str>, Vec<&'static str>, FeedFile)>,
     minimum_system_version: Option<&str>,
@@ -327,11 +323,7 @@ mod tests {
             ("Demo_1.2.0_x64-setup.exe", Some("windows"), &["amd64"]),
             ("Demo_1.2.0_aarch64.app.tar.gz", Some("darwin"), &["arm64"]),
             ("Demo-1.2.0-arm64-mac.zip", Some("darwin"), &["arm64"]),
-            (
-                "Demo_1.2.0_universal.dmg",
-                Some("darwin"),
-                &["amd64", "arm64"],
-            ),
+            ("Demo_1.2.0_universal.dmg", Some("darwin"), &["universal"]),
             ("Demo.app.tar.gz", Some("darwin"), &[]),
             ("Demo-1.2.0-full.nupkg", None, &[]),
         ];
