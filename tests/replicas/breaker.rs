@@ -1,7 +1,8 @@
 //! Writes fail fast while PostgreSQL is down: once the replicas know the
 //! store is unreachable, every write is a 503 with `Retry-After` within a
 //! second (none waits behind another, none is a 408, none is stored), and
-//! writes succeed again within 2 s of the database's return.
+//! writes succeed again within 2 s of the database's return; `updater
+//! publish` retries through such an outage.
 
 use std::time::{Duration, Instant};
 
@@ -136,4 +137,57 @@ async fn writes_fail_fast_while_the_database_is_down_and_recover_when_it_returns
     for replica in replicas {
         replica.stop().await;
     }
+}
+
+/// `updater publish` sends a publish again after a 503 with `Retry-After`
+/// (a publish is applied once however often it is sent), so a short
+/// database outage does not fail a release pipeline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_rides_out_a_short_database_outage() {
+    let Some(cluster) = PgCluster::start() else {
+        return;
+    };
+    let url = cluster.database("publish_retry");
+    let replica = default_replica(&url).await;
+    create_demo(&replica.base).await;
+    cluster.pg_ctl("stop");
+    until_ready_is(&replica.base, 503).await;
+
+    let electron = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/build-outputs/1.2.0/electron");
+    let publish = std::process::Command::new(env!("CARGO_BIN_EXE_updater"))
+        .args([
+            "publish",
+            "--app",
+            "demo",
+            "--version",
+            "1.2.0",
+            "--timeout",
+            "60s",
+        ])
+        .args(["--base-url", "https://cdn.example.com/{app}/{version}/"])
+        .arg(&electron)
+        .env("UPDATER_SERVER", &replica.base)
+        .env("UPDATER_TOKEN", ADMIN_KEY)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    cluster.pg_ctl("start");
+    let output = tokio::task::spawn_blocking(move || publish.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "publish failed: {stderr}");
+    assert!(
+        stderr.contains("briefly unavailable (503); retrying"),
+        "the publish met the outage: {stderr}"
+    );
+    let stored = versions(&replica.base).await;
+    assert!(
+        stored.iter().all(|v| v == "1.2.0") && !stored.is_empty(),
+        "{stored:?}"
+    );
+    replica.stop().await;
 }

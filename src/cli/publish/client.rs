@@ -1,6 +1,7 @@
 //! The publish request and, after a 202, polling its job. Every request is
-//! bounded (connect 10 s; the whole publish by --timeout); the key travels
-//! only in a sensitive `Authorization` header and is never printed.
+//! bounded (connect 10 s; the whole publish by --timeout), a 503 with
+//! `Retry-After` is sent again within that bound; the key travels only in a
+//! sensitive `Authorization` header and is never printed.
 
 use std::path::Path;
 use std::time::Duration;
@@ -19,6 +20,7 @@ use crate::cli::http::{api_client, bearer, innermost_cause, with_trailing_slash}
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_BODY: usize = 16 * 1024 * 1024;
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
 
 /// The server's answer to a publish (201, 200, or a finished job's result).
 #[derive(Deserialize)]
@@ -191,15 +193,33 @@ impl Server {
         request: reqwest::RequestBuilder,
         deadline: Instant,
     ) -> Result<(StatusCode, Option<String>, Value), Exit> {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(self.too_slow());
-        }
-        let response = request
-            .timeout(remaining)
-            .send()
-            .await
-            .map_err(|e| self.transport(&e))?;
+        let mut request = request;
+        let response = loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(self.too_slow());
+            }
+            let again = request.try_clone();
+            let response = request
+                .timeout(remaining)
+                .send()
+                .await
+                .map_err(|e| self.transport(&e))?;
+            // The store was briefly unreachable. A publish is applied once
+            // however often it is sent, so it is sent again until --timeout.
+            match (unavailable_for(&response), again) {
+                (Some(wait), Some(again)) if Instant::now() + wait < deadline => {
+                    eprintln!(
+                        "{} is briefly unavailable (503); retrying in {}s",
+                        self.shown(),
+                        wait.as_secs()
+                    );
+                    tokio::time::sleep(wait).await;
+                    request = again;
+                }
+                _ => break response,
+            }
+        };
         let status = response.status();
         let location = response
             .headers()
@@ -250,6 +270,23 @@ impl Server {
             self.shown()
         )))
     }
+}
+
+/// How long a 503 with `Retry-After` (in seconds) asks the client to wait,
+/// at most `MAX_RETRY_WAIT`.
+fn unavailable_for(response: &reqwest::Response) -> Option<Duration> {
+    if response.status() != StatusCode::SERVICE_UNAVAILABLE {
+        return None;
+    }
+    let seconds: u64 = response
+        .headers()
+        .get(header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds.max(1)).min(MAX_RETRY_WAIT))
 }
 
 fn parse_answer(body: &Value) -> Result<Answer, Exit> {
