@@ -147,6 +147,12 @@ impl ApiError {
         .with_retry_after(retry_after_secs)
     }
 
+    /// The store cannot take the write now; the client may retry.
+    pub fn store_unavailable(retry_after_secs: u64) -> Self {
+        Self::unavailable("storage is temporarily unavailable; retry later")
+            .with_retry_after(retry_after_secs)
+    }
+
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.0
             .headers
@@ -297,11 +303,8 @@ impl From<WebhookError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unavailable(cause) => {
-                ApiError::unavailable("storage is temporarily unavailable; retry later")
-                    .with_retry_after(1)
-                    .with_cause(format_args!("store unavailable: {cause}"))
-            }
+            StoreError::Unavailable(cause) => ApiError::store_unavailable(1)
+                .with_cause(format_args!("store unavailable: {cause}")),
             other @ (StoreError::Conflict | StoreError::NotFound | StoreError::Corrupt(_)) => {
                 ApiError::internal(other)
             }

@@ -119,10 +119,7 @@ pub async fn store_breaker(
         axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
     ) && !matches!(path, "/api/v1/check" | "/console/login" | "/console/logout");
     if writes && let Err(open) = state.registry.admit_write().await {
-        let seconds = open.retry_after.as_secs_f64().ceil().max(1.0) as u64;
-        return ApiError::unavailable("storage is temporarily unavailable; retry later")
-            .with_retry_after(seconds)
-            .into_response();
+        return ApiError::store_unavailable(whole_seconds(open.retry_after)).into_response();
     }
     next.run(request).await
 }
@@ -145,6 +142,11 @@ pub async fn close_when_draining(
     response
 }
 
+/// A `Retry-After` value: the wait rounded up, at least one second.
+fn whole_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
+}
+
 pub async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if let (Some(limiter), Some(ClientIp(ip))) = (
         &state.request_limiter,
@@ -152,8 +154,7 @@ pub async fn rate_limit(State(state): State<AppState>, request: Request, next: N
     ) && !is_probe(request.uri().path())
         && let Err(wait) = limiter.check(ip)
     {
-        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-        return ApiError::too_many_requests(seconds).into_response();
+        return ApiError::too_many_requests(whole_seconds(wait)).into_response();
     }
     next.run(request).await
 }

@@ -51,14 +51,7 @@ async fn tauri_app() -> (TestApp, TauriKeys) {
 /// A Tauri application with 1.0.0 and 1.1.0 on linux/amd64 (AppImage and
 /// deb), darwin/arm64 (app) and windows/amd64 (NSIS and MSI).
 async fn tauri_fixture() -> (TestApp, TauriKeys) {
-    let app = TestApp::new().await;
-    let keys = TauriKeys::generate();
-    create_app(
-        &app,
-        "demo",
-        json!({"tauri_public_key": keys.tauri_public_key()}),
-    )
-    .await;
+    let (app, keys) = tauri_app().await;
     for version in ["1.0.0", "1.1.0"] {
         let bytes = format!("artifact {version}").into_bytes();
         for (platform, arch, kinds) in [
