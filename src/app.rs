@@ -79,6 +79,7 @@ pub async fn run(
         .context("loading the analytics secret from the store")?;
     let analytics = state.analytics.spawn();
     let background = spawn_background(state.clone());
+    let probe = spawn_store_probe(state.clone());
     let deliveries =
         crate::webhooks::spawn_delivery(state.registry.clone(), &state.settings.webhooks)?;
     let changes = spawn_change_feed(state.clone());
@@ -101,6 +102,7 @@ pub async fn run(
     };
     server::serve(listener, router, options, stop_accepting).await;
     background.abort();
+    probe.abort();
     changes.abort();
     deliveries.abort();
     state.analytics.stop();
@@ -148,9 +150,41 @@ fn spawn_change_feed(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
+/// Readiness and the write breaker follow this probe, so it runs on its own:
+/// a key reload waiting out the pool's acquire timeout must not delay it.
+fn spawn_store_probe(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ping = tokio::time::interval(STORE_PING_INTERVAL);
+        loop {
+            ping.tick().await;
+            let result =
+                tokio::time::timeout(STORE_PING_TIMEOUT, state.registry.store().ping()).await;
+            state.registry.store_answered(matches!(result, Ok(Ok(()))));
+            match result {
+                Ok(Ok(())) => state.health.set_store_status(true, "reachable".into()),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "store ping failed");
+                    metrics::counter!("updater_store_errors_total", "operation" => "ping")
+                        .increment(1);
+                    state
+                        .health
+                        .set_store_status(false, "store ping failed".into());
+                }
+                Err(_) => {
+                    tracing::error!("store ping timed out");
+                    metrics::counter!("updater_store_errors_total", "operation" => "ping")
+                        .increment(1);
+                    state
+                        .health
+                        .set_store_status(false, "store ping timed out".into());
+                }
+            }
+        }
+    })
+}
+
+fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
         let mut cleanup = tokio::time::interval(LIMITER_CLEANUP_INTERVAL);
         let mut key_refresh = tokio::time::interval(KEY_REFRESH_INTERVAL);
         let mut last_used = tokio::time::interval(LAST_USED_FLUSH_INTERVAL);
@@ -166,23 +200,6 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
                 _ = prune.tick() => {
                     prune_audit(&state).await;
                     prune_jobs(&state).await;
-                }
-                _ = ping.tick() => {
-                    let result = tokio::time::timeout(STORE_PING_TIMEOUT, state.registry.store().ping()).await;
-                    state.registry.store_answered(matches!(result, Ok(Ok(()))));
-                    match result {
-                        Ok(Ok(())) => state.health.set_store_status(true, "reachable".into()),
-                        Ok(Err(e)) => {
-                            tracing::error!(error = %e, "store ping failed");
-                            metrics::counter!("updater_store_errors_total", "operation" => "ping").increment(1);
-                            state.health.set_store_status(false, "store ping failed".into());
-                        }
-                        Err(_) => {
-                            tracing::error!("store ping timed out");
-                            metrics::counter!("updater_store_errors_total", "operation" => "ping").increment(1);
-                            state.health.set_store_status(false, "store ping timed out".into());
-                        }
-                    }
                 }
                 _ = cleanup.tick() => {
                     if let Some(limiter) = &state.request_limiter {

@@ -85,6 +85,11 @@ async fn writes_fail_fast_while_the_database_is_down_and_recover_when_it_returns
         default_replica(&url).await,
         default_replica(&url).await,
     ];
+    // A replica still starting when the database stops ends with an error
+    // (it cannot load its catalog), so stop it only once all three serve.
+    for replica in &replicas {
+        until_ready_is(&replica.base, 200).await;
+    }
     create_demo(&replicas[0].base).await;
     assert_eq!(register(&replicas[0].base, "1.0.0").await, 201);
 
