@@ -5,6 +5,7 @@
 //! command line. Loading lives in [`load`]; rules that span keys in [`validate`].
 
 mod analytics;
+mod cache_control;
 mod console;
 mod host;
 mod interpolate;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use analytics::AnalyticsSettings;
+pub use cache_control::CacheControlSettings;
 pub use console::ConsoleSettings;
 pub use interpolate::Env;
 pub use key_digest::{KeyDigest, key_digest, parse_key_hash};
@@ -49,6 +51,7 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub webhooks: WebhookSettings,
     pub analytics: AnalyticsSettings,
+    pub cache_control: CacheControlSettings,
     pub console: ConsoleSettings,
 }
 
@@ -64,6 +67,7 @@ impl Default for Settings {
             audit: AuditSettings::default(),
             webhooks: WebhookSettings::default(),
             analytics: AnalyticsSettings::default(),
+            cache_control: CacheControlSettings::default(),
             console: ConsoleSettings::default(),
         }
     }

@@ -297,6 +297,7 @@ fn validate_operations(settings: &Settings, errors: &mut Vec<String>, warnings: 
         );
     }
     settings.analytics.validate(errors);
+    settings.cache_control.validate(errors);
     settings.console.validate(errors);
     if settings.audit.retention < Duration::from_secs(24 * 3600) {
         errors.push("`audit.retention` must be at least 1d".into());

@@ -15,7 +15,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::state::AppState;
-use super::{error, limits, observe};
+use super::{caching, error, limits, observe};
 
 pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let server = &state.settings.server;
@@ -56,6 +56,7 @@ pub fn apply(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             server.cors.max_age,
         ))
         .layer(from_fn(error::json_errors))
+        .layer(from_fn_with_state(state.clone(), caching::feed_cache))
         .layer(from_fn_with_state(state.clone(), limits::rate_limit))
         .layer(from_fn_with_state(state.clone(), limits::store_breaker))
         .layer(from_fn_with_state(state.clone(), limits::request_deadline))

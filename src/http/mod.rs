@@ -6,6 +6,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod body;
+mod caching;
 mod console;
 pub mod download;
 pub mod error;

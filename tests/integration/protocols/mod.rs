@@ -1,6 +1,7 @@
 //! The client protocols' wire formats, checked against the documented
 //! formats with strict parsers, plus registration-time signature checks.
 
+mod caching;
 mod electron_updater;
 mod feeds;
 mod registration;
