@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod pre_stop;
 pub mod probe;
 pub mod registry;
 pub mod server;

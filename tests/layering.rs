@@ -20,7 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["webhooks"],
     &["http"],
     &["server"],
-    &["app", "probe", "telemetry"],
+    &["app", "probe", "pre_stop", "telemetry"],
     &["cli"],
 ];
 

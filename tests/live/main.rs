@@ -14,6 +14,7 @@ mod idle_connections;
 mod import_feed;
 mod import_go;
 mod lifecycle;
+mod pre_stop;
 mod probe;
 mod publish;
 mod publish_s3;
