@@ -13,7 +13,9 @@ use crate::config::{Settings, StorageType};
 use crate::http::AppState;
 use crate::registry::Registry;
 use crate::server::{self, ServeOptions};
-use crate::store::{MemoryStore, PostgresStore, SqliteStore, Store, StoreEvent};
+use crate::store::{
+    IDEMPOTENCY_RETENTION, MemoryStore, PostgresStore, SqliteStore, Store, StoreEvent,
+};
 
 const STORE_PING_INTERVAL: Duration = Duration::from_secs(5);
 const RESYNC_RETRY: Duration = Duration::from_secs(1);
@@ -200,6 +202,7 @@ fn spawn_background(state: AppState) -> tokio::task::JoinHandle<()> {
                 _ = prune.tick() => {
                     prune_audit(&state).await;
                     prune_jobs(&state).await;
+                    prune_idempotency(&state).await;
                 }
                 _ = cleanup.tick() => {
                     if let Some(limiter) = &state.request_limiter {
@@ -255,6 +258,16 @@ async fn prune_jobs(state: &AppState) {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "pruned finished publish jobs"),
         Err(e) => tracing::warn!(error = %e, "pruning publish jobs failed"),
+    }
+}
+
+async fn prune_idempotency(state: &AppState) {
+    let retention = chrono::Duration::from_std(IDEMPOTENCY_RETENTION).unwrap_or_default();
+    let before = chrono::Utc::now() - retention;
+    match state.registry.store().prune_idempotency(before).await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "pruned idempotency records past 24 hours"),
+        Err(e) => tracing::warn!(error = %e, "pruning idempotency records failed"),
     }
 }
 

@@ -8,6 +8,9 @@ use parking_lot::Mutex;
 
 use chrono::{DateTime, Utc};
 
+use super::idempotency::{
+    ClaimOutcome, IdempotencyClaim, IdempotencyStore, MemoryIdempotency, StoredResponse,
+};
 use super::usage::{MemoryUsage, UsageStore};
 use super::{Journal, Snapshot, Store, StoreError, outbox_messages, records::message_id};
 use crate::domain::analytics::{CountRow, RollUp, SketchRow, UsageBatch, UsageFootprint};
@@ -21,6 +24,7 @@ use crate::domain::{Application, Release, ReleaseKey};
 pub struct MemoryStore {
     data: Mutex<Data>,
     usage: Mutex<MemoryUsage>,
+    idempotency: Mutex<MemoryIdempotency>,
 }
 
 #[derive(Default)]
@@ -404,5 +408,33 @@ impl UsageStore for MemoryStore {
 
     async fn usage_footprint(&self) -> Result<UsageFootprint, StoreError> {
         Ok(self.usage.lock().footprint())
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn claim_idempotency(
+        &self,
+        claim: &IdempotencyClaim,
+    ) -> Result<ClaimOutcome, StoreError> {
+        Ok(self.idempotency.lock().claim(claim))
+    }
+
+    async fn complete_idempotency(
+        &self,
+        claim: &IdempotencyClaim,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        self.idempotency.lock().complete(claim, response);
+        Ok(())
+    }
+
+    async fn release_idempotency(&self, claim: &IdempotencyClaim) -> Result<(), StoreError> {
+        self.idempotency.lock().release(claim);
+        Ok(())
+    }
+
+    async fn prune_idempotency(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(self.idempotency.lock().prune(before))
     }
 }

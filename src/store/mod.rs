@@ -2,6 +2,7 @@
 //! [`crate::domain::Catalog`]; the store is written through and read in full
 //! only at start.
 
+mod idempotency;
 mod json;
 mod memory;
 mod postgres;
@@ -19,6 +20,9 @@ use crate::domain::keys::ManagedKey;
 use crate::domain::webhook::{Delivery, DeliveryAttempt, Event, NextStep, Webhook};
 use crate::domain::{Application, Change, Release, ReleaseKey};
 
+pub use idempotency::{
+    ClaimOutcome, IDEMPOTENCY_RETENTION, IdempotencyClaim, IdempotencyStore, StoredResponse,
+};
 pub use memory::MemoryStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -117,7 +121,7 @@ pub enum StoreEvent {
 /// records atomically with it: the change and its audit entry and outbox
 /// messages commit together or not at all.
 #[async_trait]
-pub trait Store: UsageStore + Send + Sync + 'static {
+pub trait Store: UsageStore + IdempotencyStore + Send + Sync + 'static {
     /// A short name for logs and health output (`sqlite`, `memory`).
     fn kind(&self) -> &'static str;
     async fn load(&self) -> Result<Snapshot, StoreError>;

@@ -38,3 +38,4 @@ pub use updater::domain::keys::{ManagedKey, Token};
 pub use updater::domain::rollout::bucket as rollout_bucket;
 pub use updater::domain::webhook::{DeliveryAttempt, Event, NextStep, Webhook};
 pub use updater::store::UsageStore;
+pub use updater::store::{ClaimOutcome, IdempotencyClaim, IdempotencyStore, StoredResponse};

@@ -14,4 +14,5 @@ mod download;
 mod protocols;
 mod store_analytics;
 mod store_contract;
+mod store_idempotency;
 mod store_records;

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{query, query_as};
 
+mod idempotency;
 mod records;
 mod usage;
 

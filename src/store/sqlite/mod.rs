@@ -10,6 +10,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{SqliteConnection, query, query_as};
 
+mod idempotency;
 mod records;
 mod usage;
 
