@@ -18,4 +18,5 @@ mod pre_stop;
 mod probe;
 mod publish;
 mod publish_s3;
+mod sqlite_file;
 mod webhooks;

@@ -10,6 +10,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{SqliteConnection, query, query_as};
 
+mod file;
 mod idempotency;
 mod records;
 mod usage;
@@ -25,6 +26,7 @@ use chrono::{DateTime, Utc};
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    file: file::DatabaseFile,
 }
 
 impl SqliteStore {
@@ -49,7 +51,8 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Unavailable(format!("migrating {}: {e}", path.display())))?;
-        Ok(Self { pool })
+        let file = file::DatabaseFile::opened(path).await?;
+        Ok(Self { pool, file })
     }
 }
 
@@ -287,7 +290,7 @@ impl Store for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        self.file.check().await
     }
 
     fn write_wait(&self) -> std::time::Duration {
